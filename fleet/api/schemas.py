@@ -1,0 +1,204 @@
+"""Request and response schemas of the REST API."""
+
+from datetime import UTC
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from inventory.enums import DeviceKind, DeviceStatus, FundingCategory, InterfaceKind, RoomKind, SchoolType
+
+from inventory.formats.records import MAX_AMOUNT
+
+from .fields import IP, Hostname, Mac, Network
+
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on every database
+
+
+def _text(limit: int, **kw):
+    return fields.String(validate=validate.Length(max=limit), allow_none=True, **kw)
+
+
+def _choice(enum, **kw):
+    return fields.String(validate=validate.OneOf([e.value for e in enum]), **kw)
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_ID))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=1000))
+    sort = fields.String(load_default=None)
+
+
+class InterfaceIn(Schema):
+    mac = Mac(required=True)
+    kind = _choice(InterfaceKind, load_default="lan")
+    last_ip = IP(allow_none=True)
+
+
+class InterfaceOut(Schema):
+    id = fields.Integer()
+    mac = fields.String()
+    kind = fields.String()
+    last_ip = fields.String(allow_none=True)
+
+
+class DeviceWrite(Schema):
+    """Fields a client may set on a device; PATCH loads it partially."""
+
+    school = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    room = _text(40)
+    kind = _choice(DeviceKind, required=True)
+    status = _choice(DeviceStatus)
+    vendor = _text(80)
+    model = _text(120)
+    serial = _text(80)
+    asset_tag = _text(40)
+    hostname = Hostname(allow_none=True)
+    ip = IP(allow_none=True)
+    borrower = _text(80)
+    parent_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
+    supplier = _text(120)
+    invoice = _text(80)
+    purchase_date = fields.Date(allow_none=True)
+    price_net = fields.Decimal(places=2, as_string=True, allow_none=True, validate=validate.Range(min=0, max=MAX_AMOUNT))
+    price_gross = fields.Decimal(places=2, as_string=True, allow_none=True,
+                                 validate=validate.Range(min=0, max=MAX_AMOUNT))
+    grant = _text(60)
+    category = fields.String(allow_none=True, validate=validate.OneOf([c.value for c in FundingCategory]))
+    warranty_end = fields.Date(allow_none=True)
+    notes = _text(2000)
+    interfaces = fields.List(fields.Nested(InterfaceIn))
+
+    @validates_schema
+    def _blank_identities_are_none(self, data, **kwargs):
+        # An empty serial or asset tag means "none", never a shared value that collides.
+        for key in ("serial", "asset_tag", "hostname", "room", "grant", "borrower"):
+            if key in data and isinstance(data[key], str) and not data[key].strip():
+                data[key] = None
+        macs = [i["mac"] for i in data.get("interfaces", [])]
+        if len(macs) != len(set(macs)):
+            raise ValidationError("the same MAC is listed twice", "interfaces")
+
+
+class DevicePatch(DeviceWrite):
+    """DeviceWrite loaded partially (PATCH)."""
+
+
+def _formatted(kind: str):
+    """A value the view already turned into text (ISO dates, decimal amounts)."""
+    return fields.String(allow_none=True, metadata={"format": kind})
+
+
+class LastSeen(Schema):
+    at = _formatted("date-time")
+    ip = fields.String(allow_none=True)
+    where = fields.String(allow_none=True)
+
+
+class DeviceOut(Schema):
+    id = fields.Integer()
+    school = fields.String()
+    room = fields.String(allow_none=True)
+    kind = fields.String()
+    status = fields.String()
+    vendor = fields.String(allow_none=True)
+    model = fields.String(allow_none=True)
+    serial = fields.String(allow_none=True)
+    asset_tag = fields.String(allow_none=True)
+    hostname = fields.String(allow_none=True)
+    ip = fields.String(allow_none=True)
+    borrower = fields.String(allow_none=True)
+    parent_id = fields.Integer(allow_none=True)
+    supplier = fields.String(allow_none=True)
+    invoice = fields.String(allow_none=True)
+    purchase_date = _formatted("date")
+    price_net = _formatted("decimal")
+    price_gross = _formatted("decimal")
+    grant = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    warranty_end = _formatted("date")
+    notes = fields.String(allow_none=True)
+    macs = fields.List(fields.String())
+    last_seen = fields.Nested(LastSeen, allow_none=True)
+    created_at = _formatted("date-time")
+    updated_at = _formatted("date-time")
+
+
+class HistoryOut(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor = fields.String()
+    action = fields.String()
+    changes = fields.Dict()
+
+
+class DeviceDetail(DeviceOut):
+    interfaces = fields.List(fields.Nested(InterfaceOut))
+    children = fields.List(fields.Integer())
+    history = fields.List(fields.Nested(HistoryOut))
+
+
+class DevicePage(Schema):
+    count = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    results = fields.List(fields.Nested(DeviceOut))
+
+
+class DeviceFilter(PageArgs):
+    school = fields.List(fields.String())
+    room = fields.List(fields.String())
+    kind = fields.List(_choice(DeviceKind))
+    status = fields.List(_choice(DeviceStatus))
+    q = fields.String(validate=validate.Length(min=1, max=120))
+    mac = Mac()
+    within = Network()
+    seen_since = fields.AwareDateTime(default_timezone=UTC)
+    grant = fields.String()
+    parent_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+
+
+class SchoolOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    number = fields.String(allow_none=True)
+    type = fields.String()
+    subnets = fields.List(fields.String())
+    rooms = fields.Integer()
+    devices = fields.Integer()
+    discovery = fields.Dict()
+
+
+class RoomOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    building = fields.String(allow_none=True)
+    floor = fields.Integer(allow_none=True)
+    profile = fields.String(allow_none=True)
+    devices = fields.Integer()
+
+
+class RoomWrite(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = _choice(RoomKind, load_default="classroom")
+    building = _text(40)
+    floor = fields.Integer(allow_none=True)
+    profile = _text(40)
+
+
+class RoomPatch(RoomWrite):
+    """RoomWrite loaded partially (PATCH)."""
+
+
+class SchoolWrite(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,39}$",
+                                                                 error="lowercase letters, digits and '-'"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    number = _text(16)
+    type = _choice(SchoolType, load_default="general")
+    concept_date = fields.Date(allow_none=True)
+    subnets = fields.List(Network(), load_default=list)
+
+
+class SchoolPatch(SchoolWrite):
+    """SchoolWrite loaded partially (PATCH); the code stays."""

@@ -1,0 +1,3 @@
+"""Importing this module registers every domain table with the shared metadata."""
+
+import inventory.models  # noqa: F401
