@@ -44,7 +44,7 @@ def require(action: str, school: str | None = None) -> None:
         abort(401)
     role = token.role
     allowed = {
-        Role.ADMIN: {"read", "write", "admin", "funding"},
+        Role.ADMIN: {"read", "write", "admin", "funding", "observe"},
         Role.SUPPORT: {"read", "write"},
         Role.FINANCE: {"read", "funding"},
         Role.AGENT: {"observe"},

@@ -252,7 +252,10 @@ COMMANDS = (init_command, serve_command, demo_command, schools_group, import_gro
 
 def register_cli(app: Flask) -> None:
     """Attach the commands to the app, so `flask --app fleet` offers them too."""
-    for command in COMMANDS:
+    from .cli_discovery import COMMANDS as DISCOVERY_COMMANDS
+    from .cli_findings import COMMANDS as FINDINGS_COMMANDS
+
+    for command in COMMANDS + DISCOVERY_COMMANDS + FINDINGS_COMMANDS:
         app.cli.add_command(command)
 
 

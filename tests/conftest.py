@@ -75,7 +75,7 @@ def make_school(db):
     def make(code=None, rooms=("A101", "A102"), subnets=None, type="general", **extra):
         n = next(counter)
         school = models.School(code=code or f"school-{n}", name=f"Schule {n}", type=type,
-                               number=f"{100000 + n}", discovery={}, **extra)
+                               number=f"{100000 + n}", **{"discovery": {}, **extra})
         school.subnets = [models.Subnet(cidr=c) for c in (subnets or [f"10.{n}.0.0/24"])]
         school.rooms = [models.Room(code=r, name=f"Raum {r}", kind="classroom", building=r[0], floor=1)
                         for r in rooms]

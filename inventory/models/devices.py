@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String, Text, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db import Timestamped, UTCDateTime, db
@@ -52,6 +52,7 @@ class Device(Timestamped, db.Model):
     last_seen_ip: Mapped[str | None] = mapped_column(String(45))
     last_seen_ip_key: Mapped[str | None] = mapped_column(String(32), index=True)
     last_seen_where: Mapped[str | None] = mapped_column(String(200))
+    unseen_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # discovery runs in a row
 
     school: Mapped[School] = relationship()
     room: Mapped[Room | None] = relationship()
