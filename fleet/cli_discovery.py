@@ -1,0 +1,3 @@
+"""Commands that run discovery: discover, scheduler, agent."""
+
+COMMANDS = ()

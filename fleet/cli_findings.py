@@ -1,0 +1,3 @@
+"""Commands that act on discovery results: runs and the findings queue."""
+
+COMMANDS = ()
