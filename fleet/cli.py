@@ -252,10 +252,10 @@ COMMANDS = (init_command, serve_command, demo_command, schools_group, import_gro
 
 def register_cli(app: Flask) -> None:
     """Attach the commands to the app, so `flask --app fleet` offers them too."""
-    from .cli_discovery import COMMANDS as DISCOVERY_COMMANDS
-    from .cli_findings import COMMANDS as FINDINGS_COMMANDS
+    from . import cli_agent, cli_discovery, cli_findings, cli_scheduler
 
-    for command in COMMANDS + DISCOVERY_COMMANDS + FINDINGS_COMMANDS:
+    for command in COMMANDS + cli_discovery.COMMANDS + cli_findings.COMMANDS + cli_scheduler.COMMANDS \
+            + cli_agent.COMMANDS:
         app.cli.add_command(command)
 
 

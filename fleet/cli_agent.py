@@ -1,0 +1,3 @@
+"""The on-site discovery agent."""
+
+COMMANDS = ()

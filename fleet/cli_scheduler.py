@@ -1,0 +1,3 @@
+"""The long-running scheduler process: one discovery job per school."""
+
+COMMANDS = ()
