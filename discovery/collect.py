@@ -146,7 +146,8 @@ def describe(alive: Sequence, infos: Sequence[HostInfo], arp: Sequence, fdb: Seq
         # only where neither saw it (a switch's or router's many port MACs identify nothing by themselves).
         mac = mac_at.get(info.ip) or (info.macs[0] if len(info.macs) == 1 else None)
         records.append(Record("snmp", ip=info.ip, mac=mac, hostname=info.sys_name, sys_descr=info.sys_descr,
-                              sys_object_id=info.sys_object_id, serial=info.serial, model=info.model,
+                              sys_object_id=info.sys_object_id, serial=info.serial,
+                              model=info.model or info.device_descr,
                               vendor=vendor, kind=kind, credential=info.credential_index))
     for entry in arp:
         if _within(entry.ip, inside) and entry.ip not in ports_at:
@@ -164,7 +165,8 @@ def _classify(ip: str, mac: str | None, info: HostInfo | None, ports: frozenset[
                         hostname=info.sys_name if info else None, sys_name=info.sys_name if info else None,
                         sys_descr=info.sys_descr if info else None,
                         sys_object_id=info.sys_object_id if info else None,
-                        model=info.model if info else None, serial=info.serial if info else None)
+                        model=(info.model or info.device_descr) if info else None,
+                        serial=info.serial if info else None)
     verdict = classify(evidence, shipped_rules())
     return verdict.kind, verdict.vendor
 

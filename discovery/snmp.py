@@ -29,6 +29,7 @@ IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
 ENT_SERIAL = "1.3.6.1.2.1.47.1.1.1.1.11"
 ENT_MODEL = "1.3.6.1.2.1.47.1.1.1.1.13"
 PRT_SERIAL = "1.3.6.1.2.1.43.5.1.1.17"
+HR_DEVICE_DESCR = "1.3.6.1.2.1.25.3.2.1.3"
 IP_NET_TO_PHYSICAL = "1.3.6.1.2.1.4.35.1.4"
 IP_NET_TO_MEDIA = "1.3.6.1.2.1.4.22.1.2"
 DOT1Q_FDB_PORT = "1.3.6.1.2.1.17.7.1.2.2.1.2"
@@ -71,6 +72,7 @@ class HostInfo:
     serial: str | None
     model: str | None
     macs: tuple[str, ...]
+    device_descr: str | None = None  # the first hrDeviceDescr: printers and PCs name their model there
 
 
 @dataclass(frozen=True)
@@ -185,12 +187,13 @@ async def _identify(engine: SnmpEngine, host: str, port: int, timeout: float, re
     descr, object_id, name, location = _system(reply)
     walks = await asyncio.gather(_walk(peer, ENT_SERIAL, ENTITY_ROWS), _walk(peer, ENT_MODEL, ENTITY_ROWS),
                                  _walk(peer, PRT_SERIAL, ENTITY_ROWS),
-                                 _walk(peer, IF_PHYS_ADDRESS, INTERFACE_ROWS))
-    (serials, _), (models, _), (printer_serials, _), (addresses, _) = walks
+                                 _walk(peer, IF_PHYS_ADDRESS, INTERFACE_ROWS),
+                                 _walk(peer, HR_DEVICE_DESCR, ENTITY_ROWS))
+    (serials, _), (models, _), (printer_serials, _), (addresses, _), (devices, _) = walks
     macs = tuple(dict.fromkeys(mac for mac in (_mac(value) for _, value in addresses) if mac))
     info = HostInfo(ip=host, credential_index=index, sys_descr=descr, sys_object_id=object_id, sys_name=name,
                     sys_location=location, serial=_first_text(serials) or _first_text(printer_serials),
-                    model=_first_text(models), macs=macs)
+                    model=_first_text(models), macs=macs, device_descr=_first_text(devices))
     failures = [failure for _, failure in walks if failure]
     return info, SnmpError(host, failures[0]) if failures else None
 

@@ -61,7 +61,8 @@ def access_point() -> Agent:
 
 def printer() -> Agent:
     rows = system("Brother NC-8300h, Firmware Ver.1.10", "1.3.6.1.4.1.2435.2.3.9.1", "BRN008077123456")
-    rows += [("1.3.6.1.2.1.43.5.1.1.17.1", OCTETS, "E78123A4N123456")]
+    rows += [("1.3.6.1.2.1.43.5.1.1.17.1", OCTETS, "E78123A4N123456"),
+             ("1.3.6.1.2.1.25.3.2.1.3.1", OCTETS, "Brother HL-L8360CDW series")]
     return Agent(PRINTER, tuple(rows + interfaces(["00:80:77:12:34:56"])))
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from discovery.lease import acquire
-from discovery.models import DiscoveryRun, Finding
+from discovery.models import DiscoveryRun, Finding, Observation
 from inventory.models import Device
 from tests.helpers import fleet
 from tests.schoolbox import AP, BOARD, OPS, PC, PRINTER, ROUTER, SWITCH, every_agent
@@ -100,6 +100,9 @@ def test_new_hosts_are_classified_and_remember_their_credential(db, runner, scho
     assert router.seen["ip"] == ROUTER and router.seen["kind"] == "router"
     ap = db.session.scalars(select(Finding).where(Finding.key == "mac:78:8a:20:aa:bb:cc")).one()
     assert ap.seen["kind"] == "access_point" and ap.seen["ip"] == AP
+    printer = db.session.scalars(select(Observation).where(Observation.ip == PRINTER,
+                                                           Observation.source == "snmp")).one()
+    assert printer.model == "Brother HL-L8360CDW series" and printer.kind == "printer"
     from discovery.runs import remembered_credentials
     assert remembered_credentials(school)[OPS] == 0
 

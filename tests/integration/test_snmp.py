@@ -51,6 +51,7 @@ def test_identify_reads_each_kind_of_device(lab):
     assert by_ip[AP].sys_descr.startswith("UAP-AC-Pro") and by_ip[AP].sys_location == "Raum 101"
     assert by_ip[AP].serial is None and by_ip[AP].macs == ("78:8a:20:aa:bb:cc",)
     assert by_ip[PRINTER].serial == "E78123A4N123456" and by_ip[PRINTER].sys_object_id == "1.3.6.1.4.1.2435.2.3.9.1"
+    assert by_ip[PRINTER].device_descr == "Brother HL-L8360CDW series" and by_ip[PRINTER].model is None
     assert by_ip[OPS].sys_descr.startswith("Hardware: Intel64") and "Windows" in by_ip[OPS].sys_descr
     assert by_ip[OPS].macs == (PC,) and by_ip[OPS].sys_name == "OPS-R101"
     assert {info.credential_index for info in found} == {0}
