@@ -8,11 +8,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import yaml
-from apscheduler.triggers.cron import CronTrigger
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 from marshmallow.exceptions import SCHEMA
 from yaml.nodes import MappingNode, ScalarNode
 
+from .cron import cron_trigger
 from .errors import InvalidInput
 from .netvalues import canonical_ip, canonical_network
 
@@ -351,7 +351,7 @@ class Cron(Text):
     def _deserialize(self, value, attr, data, **kwargs):
         text = " ".join(super()._deserialize(value, attr, data, **kwargs).split())
         try:
-            CronTrigger.from_crontab(text, timezone="UTC")
+            cron_trigger(text, "UTC")
         except ValueError as error:
             raise ValidationError(f"'{text}' is not a cron schedule (minute hour day month weekday): {error}") from None
         return text

@@ -414,8 +414,9 @@ def test_invalid_networks_and_addresses_are_rejected(old, new, expected):
 
 @pytest.mark.parametrize(("schedule", "problem"), [
     ("61 6 * * 1-5", "Error validating expression '61': the last value (61) is higher than the maximum value (59)"),
-    ("30 6 * *", "Wrong number of fields; got 4, expected 5"),
-    ("30 6 * * 1-5 2024", "Wrong number of fields; got 6, expected 5"),
+    ("30 6 * *", "it has 4 fields, cron needs 5"),
+    ("30 6 * * 1-5 2024", "it has 6 fields, cron needs 5"),
+    ("30 6 * * 8", "'8' is not a weekday (0-7 or sun-sat)"),
 ])
 def test_a_bad_cron_schedule_is_rejected(schedule, problem):
     assert errors_of(edited(('schedule: "30 6 * * 1-5"', f'schedule: "{schedule}"'))) == [
