@@ -9,6 +9,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
+from datetime import datetime
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -80,14 +81,19 @@ def discover(code: str, trigger: str = Trigger.MANUAL,
         return apply_run(run.id, collected)
 
 
-def receive_batch(code: str, collected: Collected, batch_key: str) -> tuple[DiscoveryRun, bool]:
-    """Apply an agent's batch once: (run, True) when applied now, (earlier run, False) for a batch seen before."""
+def receive_batch(code: str, collected: Collected, batch_key: str,
+                  collected_at: datetime | None = None) -> tuple[DiscoveryRun, bool]:
+    """Apply an agent's batch once: (run, True) when applied now, (earlier run, False) for a batch seen before.
+
+    The run starts when the agent collected it, so a batch that waited on site while the centre was unreachable
+    records its devices as seen then, not when it arrived.
+    """
     school = school_by_code(code)
     if (earlier := _batch_run(school, batch_key)) is not None:
         return earlier, False
     with leased(school):
         try:
-            run = start_run(school, Trigger.AGENT, batch_key=batch_key)
+            run = start_run(school, Trigger.AGENT, batch_key=batch_key, started_at=collected_at)
         except IntegrityError:  # the same batch, sent twice at once, was started by the other request
             db.session.rollback()
             return _batch_run(school, batch_key), False
@@ -99,9 +105,11 @@ def _batch_run(school: School, batch_key: str) -> DiscoveryRun | None:
                                                         DiscoveryRun.batch_key == batch_key))
 
 
-def start_run(school: School, trigger: str, batch_key: str | None = None) -> DiscoveryRun:
+def start_run(school: School, trigger: str, batch_key: str | None = None,
+              started_at: datetime | None = None) -> DiscoveryRun:
     """A committed run row in state 'running'."""
-    run = DiscoveryRun(school_id=school.id, trigger=trigger, status=RunStatus.RUNNING, started_at=utcnow(),
+    run = DiscoveryRun(school_id=school.id, trigger=trigger, status=RunStatus.RUNNING,
+                       started_at=min(started_at or utcnow(), utcnow()),
                        counts={}, errors=[], batch_key=batch_key, actor=audit.current_actor())
     db.session.add(run)
     db.session.commit()
@@ -131,7 +139,7 @@ def apply_run(run_id: int, collected: Collected) -> DiscoveryRun:
 
 def _apply(run: DiscoveryRun, collected: Collected) -> None:
     school = run.school
-    now = utcnow()
+    now = run.started_at  # when the hosts were seen: an agent's batch may arrive hours later
     records = collected.records
     if records:
         db.session.execute(insert(Observation), [_observation(run.id, r) for r in records])

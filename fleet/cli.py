@@ -265,4 +265,8 @@ def main() -> None:
 
     group = FlaskGroup(create_app=create_app, add_default_commands=False, add_version_option=False,
                        load_dotenv=False, help="Schulflotte: school fleet inventory, discovery and funding.")
+    # The on-site agent needs no database: found on the group itself, it runs without the app being created.
+    from .cli_agent import COMMANDS as AGENT_COMMANDS
+    for command in AGENT_COMMANDS:
+        group.add_command(command)
     group(prog_name="fleet")

@@ -155,3 +155,11 @@ def test_the_summary_has_the_documented_shape(db, school):
     assert set(out["counts"]) == {"probed", "alive", "snmp", "matched", "new", "moved", "missing", "conflict"}
     assert out["run_id"] == run.id and out["status"] == "succeeded" and out["duration_s"] >= 0
     assert out["errors"] == [{"ip": "10.1.0.9", "message": "timeout"}]
+
+
+def test_an_agent_batch_records_devices_as_seen_when_collected_not_when_received(db, school, board):
+    from datetime import UTC, datetime
+    collected_at = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)
+    run, _ = runs.receive_batch(school.code, batch(Record("ping", ip="10.1.0.20", mac=MAC_A)), "late-1", collected_at)
+    assert run.started_at == collected_at
+    assert db.session.get(Device, board.id).last_seen_at == collected_at
