@@ -235,16 +235,23 @@ def _raise_findings(run: DiscoveryRun, result: Result) -> set[tuple[str, str]]:
 def _touch_standing(run: DiscoveryRun, result: Result, seen: Sequence[Seen], raised: set) -> None:
     """Open findings this run saw again are updated; those it disproved are resolved. Nothing is raised twice."""
     present = {device_id for device_id, _ in result.matched} | {device_id for device_id, _ in result.hinted}
-    keys = {f"device:{d}" for d in present} | {f"device:{d}" for d, n in result.unseen.items() if n}
-    keys |= {f"serial:{s.serial}" for s in seen if s.serial} | {f"mac:{s.mac}" for s in seen if s.mac}
-    for chunk in _chunks(sorted(keys)):
-        again = [finding_id for finding_id, kind, key in db.session.execute(
+    # What each key looks like now, so a person acting on an old finding acts on the latest sighting.
+    latest: dict[str, Seen | None] = {f"device:{d}": None for d, n in result.unseen.items() if n}
+    latest.update((f"device:{d}", host) for d, host in result.matched + result.hinted)
+    for record in seen:
+        for key in (f"serial:{record.serial}" if record.serial else None, f"mac:{record.mac}" if record.mac else None):
+            if key and (key not in latest or len(_plain(record)) > len(_plain(latest[key]) or {})):
+                latest[key] = record
+    for chunk in _chunks(sorted(latest)):
+        again = [(finding_id, key) for finding_id, kind, key in db.session.execute(
             select(Finding.id, Finding.kind, Finding.key).where(Finding.status == FindingStatus.OPEN,
                                                                 Finding.key.in_(chunk)))
             if (kind, key) not in raised]
-        if again:
-            db.session.execute(update(Finding).where(Finding.id.in_(again)).values(
-                last_run_id=run.id, times_seen=Finding.times_seen + 1, updated_at=utcnow()))
+        for finding_id, key in again:
+            values = {"last_run_id": run.id, "times_seen": Finding.times_seen + 1, "updated_at": utcnow()}
+            if latest[key] is not None:
+                values["seen"] = _plain(latest[key])
+            db.session.execute(update(Finding).where(Finding.id == finding_id).values(**values))
     back = [f"device:{d}" for d in sorted(present)]
     for chunk in _chunks(back):
         db.session.execute(update(Finding).where(

@@ -163,3 +163,12 @@ def test_an_agent_batch_records_devices_as_seen_when_collected_not_when_received
     run, _ = runs.receive_batch(school.code, batch(Record("ping", ip="10.1.0.20", mac=MAC_A)), "late-1", collected_at)
     assert run.started_at == collected_at
     assert db.session.get(Device, board.id).last_seen_at == collected_at
+
+
+def test_an_open_finding_seen_again_shows_the_latest_sighting(db, school, board):
+    run_once(school, batch(Record("fdb", mac=MAC_A, switch="sw1", port="Gi1/0/7")))
+    run_once(school, batch(Record("fdb", mac=MAC_A, switch="sw2", port="Gi1/0/1")))
+    run_once(school, batch(Record("fdb", mac=MAC_A, switch="sw3", port="Gi1/0/9")))
+    finding = db.session.scalars(select(Finding)).one()
+    assert finding.kind == "moved" and finding.times_seen == 2
+    assert finding.seen["where"] == "switch sw3 port Gi1/0/9"
