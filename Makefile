@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench-api bench-reconcile clean
+.PHONY: demo test bench-api bench-reconcile bench-discovery clean
 
 $(BIN)/fleet: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ bench-api: $(BIN)/fleet
 
 bench-reconcile: $(BIN)/fleet
 	$(BIN)/python bench/reconcile.py
+
+bench-discovery: $(BIN)/fleet
+	$(BIN)/python bench/discovery.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

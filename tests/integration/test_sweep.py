@@ -233,3 +233,30 @@ def test_without_an_icmp_socket_the_sweep_relies_on_tcp(monkeypatch):
     result = asyncio.run(sweep(["127.77.0.0/29"], ports=(9,), timeout=0.5, icmp=True))
     assert result.icmp == "unavailable"
     assert {alive.via for alive in result.alive} == {"tcp"} and len(result.alive) == 6
+
+
+class _NoRawSocket(socket.socket):
+    """A socket that refuses raw sockets, as a process without CAP_NET_RAW is refused."""
+
+    def __init__(self, family=-1, type=-1, proto=-1, fileno=None):
+        if type == socket.SOCK_RAW:
+            raise PermissionError(1, "Operation not permitted")
+        super().__init__(family, type, proto, fileno)
+
+
+def test_without_a_raw_socket_each_tcp_probe_holds_its_own_and_finds_the_same(monkeypatch):
+    monkeypatch.setattr(socket, "socket", _NoRawSocket)
+
+    async def run():
+        async with listeners("127.77.0.5") as [(_host, port)]:
+            return port, await sweep(["127.77.0.4/30"], ports=(port, 9), timeout=0.5, icmp=False)
+
+    port, result = asyncio.run(run())
+    assert result.tcp == "held"
+    assert {alive.ip: alive.open_ports for alive in result.alive} == {"127.77.0.5": {port}, "127.77.0.6": set()}
+
+
+def test_holding_sockets_a_concurrency_below_the_port_count_still_probes_everything(monkeypatch):
+    monkeypatch.setattr(socket, "socket", _NoRawSocket)
+    result = asyncio.run(sweep(["127.77.0.0/29"], ports=(9, 10), timeout=0.5, concurrency=1, icmp=False))
+    assert result.tcp == "held" and len(result.alive) == 6
