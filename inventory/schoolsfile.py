@@ -1,26 +1,19 @@
 """schools.yaml, the carrier's declaration: loaded, checked as a whole, and returned as frozen dataclasses."""
 
 import os
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError
 from netaddr import IPNetwork
 
-from .enums import FEDERAL_STATES, DeviceKind, RoomKind, SchoolType
+from .enums import RoomKind
 from .errors import FileRejected
-from .yamlmarks import (Address, Choice, Code, Cron, Day, DecimalText, Integer, Marked, Nested, Network, Number,
-                        Path, Plain, Sequence, StrictSchema, Table, Text, YamlSyntaxError, between, compose,
-                        did_you_mean, dotted, flatten_errors)
-
-ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-SECRET_FIELDS = ("community", "auth_key", "priv_key")
-AUTH_PROTOCOLS = ("MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512")
-PRIV_PROTOCOLS = ("DES", "3DES", "AES", "AES192", "AES256")
+from .schoolsschema import ENV_REFERENCE, SECRET_FIELDS, DeclarationSchema
+from .yamlmarks import Marked, Path, YamlSyntaxError, compose, did_you_mean, dotted, flatten_errors
 
 
 class SchoolsFileError(FileRejected):
@@ -29,8 +22,12 @@ class SchoolsFileError(FileRejected):
 
 @dataclass(frozen=True, slots=True)
 class Carrier:
+    """The Schulträger; funding holds per-programme overrides as written, budgets the amount per programme."""
+
     name: str
     state: str
+    funding: dict[str, dict] = field(default_factory=dict)
+    budgets: dict[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +89,8 @@ class Room:
     building: str | None = None
     floor: int | None = None
     profile: str | None = None
+    items: dict[str, int] = field(default_factory=dict)  # kind → count laid over the profile's; 0 drops the kind
+    target: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +103,8 @@ class School:
     discovery: DiscoverySettings = field(default_factory=DiscoverySettings)
     rooms: tuple[Room, ...] = ()
     concept_date: date | None = None
+    network_since: date | None = None
+    target: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,18 +117,43 @@ class Grant:
     rate: Decimal
     project_end: date | None = None
     proof_due: date | None = None
+    applied: date | None = None
+    proof_submitted: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Declaration:
+    """The checked file; source and lines let later checks (provisioning's, on sync) name file and line too."""
+
     carrier: Carrier
     profiles: dict[str, Profile]
     schools: tuple[School, ...]
     grants: tuple[Grant, ...] = ()
+    source: str = field(default="schools.yaml", compare=False)
+    lines: Mapping[Path, int] = field(default_factory=dict, compare=False, repr=False)
 
     def school(self, code: str) -> School | None:
         """The declared school with this code, or None."""
         return next((school for school in self.schools if school.code == code), None)
+
+    def line(self, path: Path) -> int | None:
+        """The line of path (or of the nearest enclosing value), None when the lines are not known."""
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path)
+
+    def describe(self, path: Path, message: str) -> str:
+        """'<file>:<line> <path>: <message>', like the loader's own lines (without the line when it is unknown)."""
+        line = self.line(path)
+        return f"{self.source}{'' if line is None else f':{line}'} {dotted(path)}: {message}"
+
+    def rejected(self, lines: list[str]) -> "SchoolsFileError":
+        """The error for problems found after loading (by a sync step), in line order: nothing was changed."""
+        def line_of(text: str) -> int:
+            number = text.removeprefix(f"{self.source}:").split(" ", 1)[0]
+            return int(number) if text.startswith(f"{self.source}:") and number.isdigit() else 0
+        lines = sorted(dict.fromkeys(lines), key=line_of)
+        return SchoolsFileError(lines, f"{len(lines)} error(s) in {self.source}; nothing was changed")
 
 
 def load_declaration(path: str | os.PathLike, environ: Mapping[str, str] | None = None) -> Declaration:
@@ -159,7 +185,7 @@ def parse_declaration(text: str, filename: str = "schools.yaml",
                                    f"carrier and schools"])
     problems = list(marked.problems)
     try:
-        valid = _DeclarationSchema().load(marked.data)
+        valid = DeclarationSchema().load(marked.data)
     except ValidationError as error:
         valid = error.valid_data or {}
         problems += [(marked.line(path), path, message) for path, message in flatten_errors(error.messages)]
@@ -168,126 +194,11 @@ def parse_declaration(text: str, filename: str = "schools.yaml",
         lines = [f"{filename}:{line} {dotted(path)}: {message}" if path else f"{filename}:{line} {message}"
                  for line, path, message in sorted(problems, key=lambda problem: problem[0])]
         raise _rejected(filename, list(dict.fromkeys(lines)))
-    return _build(valid)
+    return _build(valid, filename, marked.lines)
 
 
 def _rejected(filename: str, lines: list[str]) -> SchoolsFileError:
     return SchoolsFileError(lines, f"{len(lines)} error(s) in {filename}; nothing was loaded")
-
-
-# Fields for SNMP credentials.
-
-class _Secret(Plain, fields.Field):
-    def _deserialize(self, value, attr, data, **kwargs):
-        # The value is never echoed: if it is a literal secret, it must not reach a log or a terminal.
-        if not (isinstance(value, str) and ENV_REFERENCE.fullmatch(value)):
-            raise ValidationError("must be an ${ENV} reference, not a literal secret")
-        return value
-
-
-class _SnmpVersion(Plain, fields.Field):
-    def _deserialize(self, value, attr, data, **kwargs):
-        # YAML reads `version: 3` as a number and `version: 2c` as text; both are fine.
-        if isinstance(value, bool) or str(value) not in ("2c", "3"):
-            raise ValidationError(f"'{value}' is not an SNMP version: use 2c or 3")
-        return str(value)
-
-
-# Schemas: the structure of the file.
-
-class _CarrierSchema(StrictSchema):
-    name = Text(required=True)
-    state = Choice(FEDERAL_STATES, "federal state code", required=True)
-
-
-class _ProfileSchema(StrictSchema):
-    label = Text(required=True)
-    items = Table(keys=Choice(DeviceKind, "device kind"), values=Integer(validate=between(0)), required=True)
-
-
-class _SnmpSchema(StrictSchema):
-    version = _SnmpVersion(required=True)
-    community = _Secret()
-    user = Text()
-    auth_protocol = Choice(AUTH_PROTOCOLS, "authentication protocol")
-    auth_key = _Secret()
-    priv_protocol = Choice(PRIV_PROTOCOLS, "privacy protocol")
-    priv_key = _Secret()
-
-    @validates_schema(pass_original=True, skip_on_field_errors=False)
-    def _fits_version(self, data, original, **kwargs):
-        if not isinstance(original, Mapping):
-            return
-        given, errors = set(original), {}
-        v3_only = given & {"user", "auth_protocol", "auth_key", "priv_protocol", "priv_key"}
-        if data.get("version") == "2c":
-            errors.update({key: ["only used with SNMP version 3"] for key in v3_only})
-            if "community" not in given:
-                errors["community"] = ["missing (required for SNMP version 2c)"]
-        elif data.get("version") == "3":
-            if "community" in given:
-                errors["community"] = ["only used with SNMP version 2c"]
-            if "user" not in given:
-                errors["user"] = ["missing (required for SNMP version 3)"]
-            for protocol, key in (("auth_protocol", "auth_key"), ("priv_protocol", "priv_key")):
-                if (protocol in given) != (key in given):
-                    missing, present = (key, protocol) if protocol in given else (protocol, key)
-                    errors[missing] = [f"missing (required with {present})"]
-            if given & {"priv_protocol", "priv_key"} and not given & {"auth_protocol", "auth_key"}:
-                errors["priv_protocol"] = ["privacy needs authentication: add auth_protocol and auth_key"]
-        if errors:
-            raise ValidationError(errors)
-
-
-class _DiscoverySchema(StrictSchema):
-    schedule = Cron(allow_none=True)
-    timeout = Number(validate=between(0, 30, low_inclusive=False))
-    retries = Integer(validate=between(0, 5))
-    concurrency = Integer(validate=between(1, 4096))
-    port = Integer(validate=between(1, 65535))
-    missing_after = Integer(validate=between(1))
-    snmp = Sequence(Nested(_SnmpSchema), allow_none=True)
-    routers = Sequence(Address(), allow_none=True)
-    switches = Sequence(Address(), allow_none=True)
-
-
-class _RoomSchema(StrictSchema):
-    code = Code(required=True)
-    name = Text(required=True)
-    kind = Choice(RoomKind, "room kind")
-    building = Text(allow_none=True)
-    floor = Integer(allow_none=True)
-    profile = Text(allow_none=True)
-
-
-class _SchoolSchema(StrictSchema):
-    code = Code(required=True)
-    name = Text(required=True)
-    number = Text(allow_none=True)
-    type = Choice(SchoolType, "school type", required=True)
-    subnets = Sequence(Network(), allow_none=True)
-    discovery = Nested(_DiscoverySchema, allow_none=True)
-    rooms = Sequence(Nested(_RoomSchema), allow_none=True)
-    concept_date = Day(allow_none=True)
-
-
-class _GrantSchema(StrictSchema):
-    ref = Text(required=True)
-    programme = Text(required=True)
-    schools = Sequence(Code(), required=True, validate=validate.Length(min=1, error="must name at least one school"))
-    decided = Day(required=True)
-    amount = DecimalText(2, "137000.00", required=True, validate=between(0, low_inclusive=False))
-    rate = DecimalText(4, "0.90", required=True, validate=between(0, 1, low_inclusive=False))
-    project_end = Day(allow_none=True)
-    proof_due = Day(allow_none=True)
-
-
-class _DeclarationSchema(StrictSchema):
-    carrier = Nested(_CarrierSchema, required=True)
-    profiles = Table(keys=Code(), values=Nested(_ProfileSchema), allow_none=True)
-    schools = Sequence(Nested(_SchoolSchema), required=True,
-                        validate=validate.Length(min=1, error="must declare at least one school"))
-    grants = Sequence(Nested(_GrantSchema), allow_none=True)
 
 
 # Checks across entries. They run on whatever passed the structure, so one file shows every problem at once.
@@ -375,11 +286,16 @@ def _unknown_grant_schools(grants: list, raw_schools):
 
 def _grant_dates(grants: list):
     for i, grant in enumerate(grant or {} for grant in grants):
-        decided, end, due = grant.get("decided"), grant.get("project_end"), grant.get("proof_due")
+        applied, decided, end = grant.get("applied"), grant.get("decided"), grant.get("project_end")
+        due, submitted = grant.get("proof_due"), grant.get("proof_submitted")
+        if applied and decided and decided < applied:
+            yield ("grants", i, "applied"), f"{applied} is after the grant was decided ({decided})"
         if decided and end and end < decided:
             yield ("grants", i, "project_end"), f"{end} is before the grant was decided ({decided})"
         if end and due and due < end:
             yield ("grants", i, "proof_due"), f"{due} is before the project ends ({end})"
+        if decided and submitted and submitted < decided:
+            yield ("grants", i, "proof_submitted"), f"{submitted} is before the grant was decided ({decided})"
 
 
 def _unset_secrets(schools: list[dict], environ: Mapping[str, str]):
@@ -394,13 +310,17 @@ def _unset_secrets(schools: list[dict], environ: Mapping[str, str]):
 
 # Building the dataclasses: only reached when nothing was wrong, so every required key is present.
 
-def _build(valid: dict) -> Declaration:
+def _build(valid: dict, source: str, lines: Mapping[Path, int]) -> Declaration:
+    carrier = valid["carrier"]
     return Declaration(
-        carrier=Carrier(**valid["carrier"]),
+        carrier=Carrier(name=carrier["name"], state=carrier["state"], funding=dict(carrier.get("funding") or {}),
+                        budgets=dict(carrier.get("budgets") or {})),
         profiles={code: Profile(code=code, label=spec["label"], items=dict(spec["items"]))
                   for code, spec in (valid.get("profiles") or {}).items()},
         schools=tuple(_build_school(spec) for spec in valid["schools"]),
         grants=tuple(Grant(**{**spec, "schools": tuple(spec["schools"])}) for spec in valid.get("grants") or []),
+        source=source,
+        lines=lines,
     )
 
 
@@ -412,6 +332,6 @@ def _build_school(spec: dict) -> School:
     return School(
         code=spec["code"], name=spec["name"], number=spec.get("number"), type=spec["type"],
         subnets=tuple(spec.get("subnets") or ()), discovery=DiscoverySettings(**discovery),
-        rooms=tuple(Room(**room) for room in spec.get("rooms") or ()),
-        concept_date=spec.get("concept_date"),
+        rooms=tuple(Room(**{**room, "items": dict(room.get("items") or {})}) for room in spec.get("rooms") or ()),
+        concept_date=spec.get("concept_date"), network_since=spec.get("network_since"), target=spec.get("target"),
     )

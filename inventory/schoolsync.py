@@ -2,6 +2,8 @@
 
 import dataclasses
 import json
+from collections.abc import Callable
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -17,6 +19,20 @@ class SyncRefused(FileRejected):
     """The declaration would remove something that still holds devices."""
 
 
+CENT = Decimal("0.01")
+# Parts of the declaration that other domain packages keep (provisioning: grants, the carrier's funding). They add
+# a step here when imported, so the inventory never imports them; each step runs in the same transaction, after
+# carrier, profiles, schools and rooms, before anything is removed, and may raise or add to Changes.refusals.
+STEPS: list[Callable[[object, "Changes"], None]] = []
+
+
+def sync_step(step: Callable[[object, "Changes"], None]):
+    """Decorator: run step(declaration, changes) in every sync (registering the same step twice adds it once)."""
+    if step not in STEPS:
+        STEPS.append(step)
+    return step
+
+
 def _plain(value):
     """JSON-normal form (tuples → lists, dates → text) so stored and declared values compare equal."""
     if dataclasses.is_dataclass(value):
@@ -28,7 +44,7 @@ def _show(value) -> str:
     return repr(value) if isinstance(value, str) else json.dumps(_plain(value), ensure_ascii=False)
 
 
-class _Changes:
+class Changes:
     """Collects printable change lines and audit events."""
 
     def __init__(self):
@@ -59,7 +75,7 @@ class _Changes:
 
 def sync_declaration(declaration, dry_run: bool = False) -> list[str]:
     """Make the database match the declaration; returns the change lines, raises SyncRefused."""
-    changes = _Changes()
+    changes = Changes()
     try:
         _sync_carrier(declaration.carrier, changes)
         profiles = _sync_profiles(declaration, changes)
@@ -67,6 +83,8 @@ def sync_declaration(declaration, dry_run: bool = False) -> list[str]:
         _release_subnets(declaration, changes)
         for spec in declaration.schools:
             _sync_school(spec, profiles, changes)
+        for step in STEPS:
+            step(declaration, changes)
         for school in db.session.scalars(select(School).where(School.code.not_in(declared))):
             _remove_school(school, changes)
         _remove_unused_profiles(declaration, changes)
@@ -83,18 +101,24 @@ def sync_declaration(declaration, dry_run: bool = False) -> list[str]:
     return changes.lines
 
 
-def _sync_carrier(spec, changes: _Changes) -> None:
+def _carrier_fields(spec) -> dict:
+    return {"name": spec.name, "state": spec.state, "funding": _plain(spec.funding),
+            "budgets": {code: str(amount.quantize(CENT)) for code, amount in sorted(spec.budgets.items())}}
+
+
+def _sync_carrier(spec, changes: Changes) -> None:
     carrier = db.session.scalar(select(Carrier).order_by(Carrier.id).limit(1))
+    fields = _carrier_fields(spec)
     if carrier is None:
-        carrier = Carrier(name=spec.name, state=spec.state)
+        carrier = Carrier(**fields)
         db.session.add(carrier)
         db.session.flush()
-        changes.created("carrier", spec.name, carrier, {"name": spec.name, "state": spec.state})
+        changes.created("carrier", spec.name, carrier, fields)
     else:
-        changes.updated("carrier", spec.name, carrier, {"name": spec.name, "state": spec.state})
+        changes.updated("carrier", spec.name, carrier, fields)
 
 
-def _sync_profiles(declaration, changes: _Changes) -> dict[str, Profile]:
+def _sync_profiles(declaration, changes: Changes) -> dict[str, Profile]:
     existing = {p.code: p for p in db.session.scalars(select(Profile))}
     for code, spec in declaration.profiles.items():
         items = dict(spec.items)
@@ -109,7 +133,7 @@ def _sync_profiles(declaration, changes: _Changes) -> dict[str, Profile]:
     return existing
 
 
-def _remove_unused_profiles(declaration, changes: _Changes) -> None:
+def _remove_unused_profiles(declaration, changes: Changes) -> None:
     db.session.flush()
     for profile in db.session.scalars(select(Profile).where(Profile.code.not_in(list(declaration.profiles)))):
         if db.session.scalar(select(func.count()).where(Room.profile_id == profile.id)) == 0:
@@ -117,7 +141,7 @@ def _remove_unused_profiles(declaration, changes: _Changes) -> None:
             db.session.delete(profile)
 
 
-def _release_subnets(declaration, changes: _Changes) -> None:
+def _release_subnets(declaration, changes: Changes) -> None:
     """Drop subnets that are no longer declared for their school first, so one may move between schools."""
     wanted = {(school.code, cidr) for school in declaration.schools for cidr in school.subnets}
     for subnet in db.session.scalars(select(Subnet).join(School)):
@@ -130,10 +154,10 @@ def _release_subnets(declaration, changes: _Changes) -> None:
 
 def _school_fields(spec) -> dict:
     return {"name": spec.name, "number": spec.number, "type": spec.type, "concept_date": spec.concept_date,
-            "discovery": _plain(spec.discovery)}
+            "network_since": spec.network_since, "target_date": spec.target, "discovery": _plain(spec.discovery)}
 
 
-def _sync_school(spec, profiles: dict[str, Profile], changes: _Changes) -> None:
+def _sync_school(spec, profiles: dict[str, Profile], changes: Changes) -> None:
     school = db.session.scalar(select(School).where(School.code == spec.code))
     fields = _school_fields(spec)
     if school is None:
@@ -153,13 +177,14 @@ def _sync_school(spec, profiles: dict[str, Profile], changes: _Changes) -> None:
     _sync_rooms(school, spec, profiles, changes)
 
 
-def _sync_rooms(school: School, spec, profiles: dict[str, Profile], changes: _Changes) -> None:
+def _sync_rooms(school: School, spec, profiles: dict[str, Profile], changes: Changes) -> None:
     rooms = {room.code: room for room in school.rooms}
     declared = set()
     for room_spec in spec.rooms:
         declared.add(room_spec.code)
         fields = {"name": room_spec.name, "kind": room_spec.kind, "building": room_spec.building,
-                  "floor": room_spec.floor}
+                  "floor": room_spec.floor, "items": dict(sorted(room_spec.items.items())),
+                  "target_date": room_spec.target}
         profile = profiles.get(room_spec.profile) if room_spec.profile else None
         label = f"{school.code}/{room_spec.code}"
         room = rooms.get(room_spec.code)
@@ -181,7 +206,7 @@ def _sync_rooms(school: School, spec, profiles: dict[str, Profile], changes: _Ch
             _remove_room(school, room, changes)
 
 
-def _remove_room(school: School, room: Room, changes: _Changes) -> None:
+def _remove_room(school: School, room: Room, changes: Changes) -> None:
     held = device_count(room)
     label = f"{school.code}/{room.code}"
     if held:
@@ -193,7 +218,7 @@ def _remove_room(school: School, room: Room, changes: _Changes) -> None:
     school.rooms.remove(room)
 
 
-def _remove_school(school: School, changes: _Changes) -> None:
+def _remove_school(school: School, changes: Changes) -> None:
     refusal = removal_refusal(school)
     if refusal:
         changes.refusals.append(refusal)

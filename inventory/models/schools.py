@@ -15,6 +15,10 @@ class Carrier(Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(2))
+    # As schools.yaml declares them: per programme, the parameters that replace the Land's (checked by
+    # provisioning on sync); budgets per programme as decimal text, so money never passes through a float.
+    funding: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    budgets: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class Profile(Timestamped, db.Model):
@@ -37,6 +41,8 @@ class School(Timestamped, db.Model):
     number: Mapped[str | None] = mapped_column(String(16))
     type: Mapped[str] = mapped_column(String(16), default="general")
     concept_date: Mapped[date | None] = mapped_column(Date)
+    network_since: Mapped[date | None] = mapped_column(Date)  # LAN/WLAN in place since
+    target_date: Mapped[date | None] = mapped_column(Date)  # rooms without their own target date take this one
     # Discovery settings as declared; secrets are kept only as ${ENV} references.
     discovery: Mapped[dict] = mapped_column(JSON, default=dict)
 
@@ -72,6 +78,9 @@ class Room(Timestamped, db.Model):
     building: Mapped[str | None] = mapped_column(String(40))
     floor: Mapped[int | None] = mapped_column(Integer)
     profile_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id"), index=True)
+    # kind → count laid over the profile's items (0 drops a kind); when the room should be complete
+    items: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    target_date: Mapped[date | None] = mapped_column(Date)
 
     school: Mapped[School] = relationship(back_populates="rooms")
     profile: Mapped[Profile | None] = relationship()

@@ -88,7 +88,8 @@ def test_rooms_are_complete_and_unique_per_school(declaration):
         codes = [room["code"] for room in rooms]
         assert len(set(codes)) == len(codes), school["code"]
         for room in rooms:
-            assert set(room) == {"code", "name", "kind", "building", "floor", "profile"}, room
+            assert {"code", "name", "kind", "building", "floor", "profile"} <= set(room), room
+            assert set(room) <= {"code", "name", "kind", "building", "floor", "profile", "items", "target"}, room
             assert room["kind"] in set(RoomKind)
             assert isinstance(room["floor"], int)
             assert room["profile"] in profiles

@@ -182,7 +182,8 @@ def test_a_rate_written_as_a_float_is_an_exact_decimal():
     ("137000.005", "'137000.005' is not a decimal number with at most 2 decimal places, e.g. \"137000.00\""),
     ('"137.000,00"', "'137.000,00' is not a decimal number with at most 2 decimal places, e.g. \"137000.00\""),
     ("-5", "'-5' is not a decimal number with at most 2 decimal places, e.g. \"137000.00\""),
-    ("0", "must be more than 0"),
+    ("0", "must be more than 0 and at most 9999999999.99"),
+    ('"10000000000.00"', "must be more than 0 and at most 9999999999.99"),
 ])
 def test_bad_amounts_are_rejected(written, message):
     assert errors_of(edited(('amount: "137000.00"', f"amount: {written}"))) == [
@@ -390,7 +391,7 @@ def test_proof_of_use_cannot_be_due_before_the_project_ends():
      "(YYYY-MM-DD)"),
     ("[gs-linden, bbs-nord]", "[]", "32 grants[0].schools: must name at least one school"),
     ("  - code: bbs-nord", "  - code: bbs-nord\n    floor: 2", "28 schools[1].floor: unknown key 'floor'; one of: "
-     "code, name, number, type, subnets, discovery, rooms, concept_date"),
+     "code, name, number, type, subnets, discovery, rooms, concept_date, network_since, target"),
     ("      port: 161", "      prot: 161", "15 schools[0].discovery.prot: unknown key 'prot' (did you mean 'port'?)"),
     ("grants:", "grant:", "31 grant: unknown key 'grant' (did you mean 'grants'?)"),
 ])
@@ -626,3 +627,124 @@ def test_the_error_is_a_rejected_file_with_every_line():
     assert error.message == "2 error(s) in schools.yaml; nothing was loaded"
     assert error.fields == {"lines": error.errors}
     assert str(error) == "\n".join(error.errors)
+
+
+# Rollout and funding keys
+
+ROLLOUT = dedent("""\
+    carrier:
+      name: Stadt Lindenau
+      state: BB
+      funding:
+        dp2019: {own_share: "0.20", window: {start: 2019-05-17, end: 2024-06-30}}
+      budgets: {dp2019: "790000.00", dp2019-sofort: 36000}
+    profiles:
+      klassenraum: {label: Klassenraum, items: {interactive_display: 1, document_camera: 1, access_point: 1}}
+    schools:
+      - code: gs-linden
+        name: Grundschule Am Lindenhof
+        type: general
+        network_since: 2019-08-01
+        target: 2024-12-31
+        rooms:
+          - {code: A101, name: Klasse 1a, profile: klassenraum, items: {access_point: 2, document_camera: 0},
+             target: 2025-03-31}
+          - {code: A102, name: Klasse 1b, profile: klassenraum}
+    grants:
+      - {ref: DP-2020-0042, programme: dp2019, schools: [gs-linden], applied: 2020-06-30, decided: 2020-09-01,
+         amount: "137000.00", rate: "0.90", project_end: 2024-12-31, proof_submitted: 2025-03-01}
+    """)
+
+
+def rollout_errors(*replacements: tuple[str, str]) -> list[str]:
+    text = ROLLOUT
+    for old, new in replacements:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return errors_of(text, environ={})
+
+
+def test_room_overrides_targets_and_funding_keys_load():
+    declaration = parse_declaration(ROLLOUT, environ={})
+
+    assert declaration.carrier == Carrier(
+        name="Stadt Lindenau", state="BB",
+        funding={"dp2019": {"own_share": "0.20", "window": {"start": date(2019, 5, 17), "end": date(2024, 6, 30)}}},
+        budgets={"dp2019": Decimal("790000.00"), "dp2019-sofort": Decimal("36000")})
+    linden = declaration.school("gs-linden")
+    assert (linden.network_since, linden.target) == (date(2019, 8, 1), date(2024, 12, 31))
+    a101, a102 = linden.rooms
+    assert (a101.items, a101.target) == ({"access_point": 2, "document_camera": 0}, date(2025, 3, 31))
+    assert (a102.items, a102.target) == ({}, None)
+    assert (declaration.grants[0].applied, declaration.grants[0].proof_submitted) == (date(2020, 6, 30),
+                                                                                      date(2025, 3, 1))
+
+
+def test_the_new_keys_are_optional():
+    declaration = parse_declaration(VALID, environ=ENV)
+
+    assert (declaration.carrier.funding, declaration.carrier.budgets) == ({}, {})
+    linden = declaration.school("gs-linden")
+    assert (linden.network_since, linden.target, linden.rooms[0].items, linden.rooms[0].target) == (None, None, {},
+                                                                                                   None)
+    assert (declaration.grants[0].applied, declaration.grants[0].proof_submitted) == (None, None)
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("items: {access_point: 2,", "items: {acces_point: 2,",
+     "16 schools[0].rooms[0].items.acces_point: 'acces_point' is not a device kind (did you mean 'access_point'?)"),
+    ("items: {access_point: 2,", "items: {access_point: -1,", "16 schools[0].rooms[0].items.access_point: "
+     "must be at least 0"),
+    ("items: {access_point: 2,", "items: {access_point: two,", "16 schools[0].rooms[0].items.access_point: "
+     "must be a whole number"),
+    ("items: {access_point: 2, document_camera: 0}", "items: [access_point]",
+     "16 schools[0].rooms[0].items: must be a mapping (key: value)"),
+    ("target: 2025-03-31", "target: 2025-02-30", "17 schools[0].rooms[0].target: '2025-02-30' is not a date "
+     "(YYYY-MM-DD)"),
+    ("{code: A102, name: Klasse 1b,", "{code: A102, name: Klasse 1b, traget: 2025-01-01,",
+     "18 schools[0].rooms[1].traget: unknown key 'traget' (did you mean 'target'?)"),
+    ("network_since: 2019-08-01", "network_since: seit 2019", "13 schools[0].network_since: 'seit 2019' is not a "
+     "date (YYYY-MM-DD)"),
+    ("target: 2024-12-31\n", "target: Sommer 2024\n", "14 schools[0].target: 'Sommer 2024' is not a date "
+     "(YYYY-MM-DD)"),
+    ('dp2019: {own_share: "0.20", window: {start: 2019-05-17, end: 2024-06-30}}', "dp2019: 0.2",
+     "5 carrier.funding.dp2019: must be a mapping (key: value)"),
+    ('dp2019: {own_share: "0.20", window: {start: 2019-05-17, end: 2024-06-30}}', "dp 2019: {}",
+     "5 carrier.funding.dp 2019: 'dp 2019' is not a code: use letters, digits, '-', '_' and '.'"),
+    ("dp2019-sofort: 36000", "dp2019-sofort: 36000.001", "6 carrier.budgets.dp2019-sofort: '36000.001' is not a "
+     "decimal number with at most 2 decimal places, e.g. \"137000.00\""),
+    ("budgets: {", "budget: {", "6 carrier.budget: unknown key 'budget' (did you mean 'budgets'?)"),
+    ("applied: 2020-06-30", "applied: 2020-09-02",
+     "20 grants[0].applied: 2020-09-02 is after the grant was decided (2020-09-01)"),
+    ("proof_submitted: 2025-03-01", "proof_submitted: 2020-08-31",
+     "21 grants[0].proof_submitted: 2020-08-31 is before the grant was decided (2020-09-01)"),
+], ids=["an unknown kind", "a negative count", "a count in words", "overrides as a list", "an impossible target",
+        "a misspelt key", "network_since not a date", "a school target not a date", "funding not a mapping",
+        "a programme code with a space", "a budget with fractions of a cent", "budgets misspelt",
+        "applied after the decision", "proof submitted before the decision"])
+def test_rollout_and_funding_mistakes_name_line_path_and_problem(old, new, expected):
+    assert rollout_errors((old, new)) == [f"schools.yaml:{expected}"]
+
+
+def test_an_override_of_zero_is_kept_so_it_can_drop_the_profiles_kind():
+    room = parse_declaration(ROLLOUT, environ={}).school("gs-linden").rooms[0]
+
+    assert room.items["document_camera"] == 0
+
+
+def test_later_checks_name_file_and_line_through_the_declaration():
+    declaration = parse_declaration(ROLLOUT, "lindenau.yaml", environ={})
+
+    assert declaration.line(("carrier", "funding", "dp2019", "own_share")) == 5
+    assert declaration.line(("grants", 0, "programme", "not-there")) == 20
+    error = declaration.rejected([declaration.describe(("grants", 0, "programme"), "unknown"),
+                                  declaration.describe(("carrier", "budgets", "dp2019"), "too much")])
+    assert error.errors == ["lindenau.yaml:6 carrier.budgets.dp2019: too much",
+                            "lindenau.yaml:20 grants[0].programme: unknown"]
+    assert error.message == "2 error(s) in lindenau.yaml; nothing was changed"
+
+
+def test_a_declaration_built_by_hand_describes_paths_without_lines():
+    declaration = dataclasses.replace(parse_declaration(ROLLOUT, environ={}), lines={})
+
+    assert declaration.describe(("carrier", "state"), "wrong") == "schools.yaml carrier.state: wrong"
