@@ -7,7 +7,7 @@ from sqlalchemy import select
 from inventory import devices as service
 from inventory.db import db
 from inventory.models import AuditEvent
-from inventory.queries import filter_devices, page_of_rows, sorted_by
+from inventory.queries import device_page
 
 from . import api_blueprint
 from ..auth import allowed_schools, require
@@ -31,13 +31,14 @@ def _parent_in_scope(data: dict) -> None:
 
 @blp.route("")
 class Devices(MethodView):
-    @blp.arguments(DeviceFilter, location="query", as_kwargs=True)
+    # An instance, not the class: webargs would build a new schema for every request.
+    @blp.arguments(DeviceFilter(), location="query", as_kwargs=True)
     @blp.response(200, DevicePage)
     def get(self, page, per_page, sort, **filters):
         """List devices; filters combine, `sort` takes field or -field."""
         require("read")
-        result = page_of_rows(sorted_by(filter_devices(**filters), sort), page, per_page)
-        # Rows are already JSON-safe; returning a Response skips a second pass through marshmallow.
+        result = device_page(filters, sort, page, per_page)
+        # The dicts are already JSON-safe; returning a Response skips a second pass through marshmallow.
         return jsonify({"count": result.count, "page": result.page, "per_page": result.per_page,
                         "results": [device_row_dict(row) for row in result.results]})
 
