@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench-api bench-reconcile bench-discovery clean
+.PHONY: demo test bench-api bench-reconcile bench-discovery bench-funding clean
 
 $(BIN)/fleet: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ bench-reconcile: $(BIN)/fleet
 
 bench-discovery: $(BIN)/fleet
 	$(BIN)/python bench/discovery.py
+
+bench-funding: $(BIN)/fleet
+	$(BIN)/python bench/funding.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

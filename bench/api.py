@@ -26,12 +26,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "bench"))  # after the project, or bench/discovery.py would hide the package
+
+from scratch import scratch_database  # noqa: E402
 
 TARGET_P99_MS = 50.0
 TARGET_RPS = 500.0
 KINDS = ["laptop", "tablet", "interactive_display", "ops_pc", "access_point", "desktop", "printer"]
 WORKER_CLASS = ["-k", os.environ.get("FLEET_BENCH_WORKER", "sync"), "--threads", os.environ.get("FLEET_BENCH_THREADS", "1")]
-PG_URL = os.environ.get("FLEET_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def free_port() -> int:
@@ -164,18 +166,7 @@ def drive_python(port: int, token: str, codes: list[str], seconds: int, clients:
 
 
 def run(kind: str, args) -> dict:
-    workdir = Path(tempfile.mkdtemp(prefix="fleet-bench-"))
-    pg_name = None
-    if kind == "sqlite":
-        url = f"sqlite:///{workdir / 'bench.sqlite'}"
-    else:
-        from sqlalchemy import create_engine, text
-        pg_name = f"fleet_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{pg_name}"'))
-        url = PG_URL.rsplit("/", 1)[0] + "/" + pg_name
-    try:
+    with scratch_database(kind, "fleet-bench") as (url, _workdir):
         started = time.perf_counter()
         token, codes = prepare(url, args.devices)
         print(f"[{kind}] loaded {args.devices} devices in {time.perf_counter() - started:.1f} s", flush=True)
@@ -184,17 +175,10 @@ def run(kind: str, args) -> dict:
         try:
             drive = drive_wrk if shutil.which("wrk") and not args.python_client else drive_python
             drive(port, token, codes, 2, args.clients)  # warm-up
-            result = drive(port, token, codes, args.seconds, args.clients)
+            return drive(port, token, codes, args.seconds, args.clients)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-        if pg_name:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-            admin.dispose()
-    return result
 
 
 def main() -> None:

@@ -1,0 +1,274 @@
+"""The funding report (Verwendungsnachweis figures): per grant, per school and category, per room, one line per device,
+the receipts, and the rule findings.
+
+Definitions (every amount is Decimal; the figures follow from the device lines, so nothing is counted twice — a device
+names one grant, and a child such as an OPS PC counts on its own price only):
+- cost: an item's amount as its programme counts (cost_basis: gross or net);
+- committed: cost of devices with a price but no invoice number yet (planned, ordered, or otherwise not invoiced);
+- invoiced: cost of devices with an invoice number;
+- paid: the inventory records no payment date yet, so invoiced devices are taken as paid and the payment date column
+  stays empty; `paid_basis` in the JSON says so;
+- eligible share: the funding rate (the notice's, at most 1 − own share) × the eligible cost (rules' ledger: not
+  excluded by R3, invoiced inside the window, counted up to a gross cap), per device to the cent;
+- already reimbursed: 0 until payments by the Land are recorded; requested now: the eligible share of invoiced devices;
+- remaining: approved − eligible share of invoiced and committed devices; below zero, the eligible cost is more than
+  the notice covers (its amount caps the payout, the rest is the carrier's own money).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+
+from inventory.db import db
+from inventory.models import Carrier
+
+from . import checks
+from .facts import RuleFinding
+from .grants import GrantNotFound
+from .ledger import Funded, Ledger
+from .models import Grant
+
+ZERO, CENT = Decimal("0.00"), Decimal("0.01")
+PAID_BASIS = "no payment dates are recorded yet: invoiced devices count as paid, the payment date stays empty"
+REIMBURSED_BASIS = "already reimbursed is 0 until payments by the Land are recorded"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One funded device as the proof of use lists it (Geräteliste)."""
+
+    device: int
+    grant: str
+    grant_date: date
+    programme: str
+    school: str
+    school_number: str | None
+    school_type: str
+    room: str | None
+    room_name: str | None
+    category: str | None
+    kind: str
+    vendor: str | None
+    model: str | None
+    serial: str | None
+    asset_tag: str | None
+    supplier: str | None
+    invoice: str | None
+    invoice_date: date | None
+    net: Decimal
+    gross: Decimal
+    cost: Decimal  # in the programme's cost basis
+    eligible_share: Decimal
+    requested_now: Decimal
+    earmark_end: date | None
+    status: str
+    parent: int | None
+    invoiced: bool  # has an invoice number
+    committed: bool  # priced, not invoiced yet
+    quantity: int = 1
+    payment_date: date | None = None  # not recorded yet
+    commissioned: date | None = None  # not recorded yet
+    reimbursed: Decimal = ZERO  # not recorded yet
+
+
+@dataclass
+class Sums:
+    """Sums over lines: counts and money, in the cost basis and both net and gross."""
+
+    devices: int = 0
+    net: Decimal = ZERO
+    gross: Decimal = ZERO
+    committed: Decimal = ZERO
+    invoiced: Decimal = ZERO
+    eligible_share: Decimal = ZERO
+    requested_now: Decimal = ZERO
+    committed_share: Decimal = ZERO
+    invoiced_net: Decimal = ZERO
+    invoiced_gross: Decimal = ZERO
+
+    def add(self, line: Line) -> None:
+        self.devices += 1
+        self.net += line.net
+        self.gross += line.gross
+        self.eligible_share += line.eligible_share
+        self.requested_now += line.requested_now
+        if line.invoiced:
+            self.invoiced += line.cost
+            self.invoiced_net += line.net
+            self.invoiced_gross += line.gross
+        elif line.committed:
+            self.committed += line.cost
+            self.committed_share += line.eligible_share
+
+
+@dataclass(frozen=True)
+class GrantFigures:
+    grant: Grant
+    cost_basis: str
+    rate: Decimal
+    sums: Sums
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.grant.amount - self.sums.requested_now - self.sums.committed_share
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One invoice of one grant (Belegliste): its earliest date, payee, what it bought, amounts."""
+
+    grant: str
+    invoice: str
+    supplier: str | None
+    invoice_date: date | None
+    purpose: str
+    devices: int
+    net: Decimal
+    gross: Decimal
+
+
+@dataclass(frozen=True)
+class Report:
+    today: date
+    carrier: str
+    grant: str | None
+    grants: list[GrantFigures]
+    lines: list[Line]
+    by_school_category: dict[tuple[str, str], Sums]
+    by_room: dict[tuple[str, str], Sums]
+    by_category: dict[tuple[str, str], Sums]  # (grant, category)
+    receipts: list[Receipt]
+    findings: list[RuleFinding] = field(default_factory=list)
+    unknown_grants: dict[str, int] = field(default_factory=dict)  # refs devices name that no grant has
+
+    def total(self) -> Sums:
+        sums = Sums()
+        for line in self.lines:
+            sums.add(line)
+        return sums
+
+
+def build_report(today: date, grant: str | None = None, visible: list[str] | None = None) -> Report:
+    """The report for one grant (or every grant); visible (None: all) limits grants and devices to these schools."""
+    if grant is not None and db.session.scalar(select(Grant.id).where(Grant.ref == grant)) is None:
+        raise GrantNotFound(grant)
+    devices = checks.funded_devices()
+    facts = checks.load_facts(today, devices)
+    ledger = Ledger(facts)
+    carrier = db.session.scalar(select(Carrier.name).order_by(Carrier.id).limit(1)) or ""
+    grants = {g.ref: g for g in db.session.scalars(select(Grant).order_by(Grant.decided, Grant.ref))}
+    wanted = [ref for ref, g in grants.items() if (grant is None or ref == grant)
+              and (visible is None or set(g.school_codes) & set(visible))]
+    rows = {row.id: row for row in devices}
+    rates = {ref: _rate(ledger, ref) for ref in wanted}
+    earmarks: dict[tuple, date | None] = {}
+    lines = [_line(entry, rows[entry.item.id], ledger, rates, earmarks) for entry in ledger.funded
+             if entry.grant.ref in rates and (visible is None or entry.item.school in visible)]
+    lines.sort(key=lambda line: (line.grant, line.school, line.room or "", line.device))
+    per_grant = _grouped(lines, lambda line: line.grant)
+    figures = [GrantFigures(grants[ref], ledger.programmes[grants[ref].programme].cost_basis, rates[ref],
+                            per_grant.get(ref, Sums())) for ref in wanted]
+    findings = checks.run_checks(facts, grant=[grant] if grant else None, visible=visible)
+    return Report(today, carrier, grant, figures, lines,
+                  _grouped(lines, lambda line: (line.school, line.category or "")),
+                  _grouped(lines, lambda line: (line.school, line.room or "")),
+                  _grouped(lines, lambda line: (line.grant, line.category or "")),
+                  _receipts(lines), findings, checks.unknown_grants(devices) if grant is None else {})
+
+
+def _rate(ledger: Ledger, ref: str) -> Decimal:
+    grant = ledger.grants[ref]
+    ceiling = 1 - ledger.programmes[grant.programme].own_share
+    return ceiling if grant.rate is None else min(grant.rate, ceiling)
+
+
+def _line(entry: Funded, row, ledger: Ledger, rates: dict[str, Decimal], earmarks: dict) -> Line:
+    item, grant, programme = entry
+    share = (rates[grant.ref] * ledger.eligible_cost(entry)).quantize(CENT, ROUND_HALF_UP)
+    invoiced = bool((row.invoice or "").strip())
+    start = item.commissioned or item.invoice_date
+    key = (grant.ref, start)
+    if key not in earmarks:  # few distinct days: many devices share an invoice
+        earmarks[key] = programme.earmark_end(grant.project_end or programme.window.end, start)
+    return Line(
+        device=item.id, grant=grant.ref, grant_date=grant.decided, programme=programme.code, school=item.school,
+        school_number=row.school_number, school_type=row.school_type, room=row.room_code, room_name=row.room_name,
+        category=item.category, kind=item.kind, vendor=row.vendor, model=row.model, serial=row.serial,
+        asset_tag=row.asset_tag, supplier=row.supplier, invoice=row.invoice, invoice_date=item.invoice_date,
+        net=item.net, gross=item.gross, cost=programme.cost(item.net, item.gross), eligible_share=share,
+        requested_now=share if invoiced else ZERO, earmark_end=earmarks[key], status=item.status,
+        parent=row.parent_id, invoiced=invoiced,
+        committed=not invoiced and (row.price_net is not None or row.price_gross is not None))
+
+
+def _grouped(lines: list[Line], key) -> dict:
+    groups: dict = defaultdict(Sums)
+    for line in lines:
+        groups[key(line)].add(line)
+    return dict(sorted(groups.items()))
+
+
+def _receipts(lines: list[Line]) -> list[Receipt]:
+    groups: dict[tuple, list[Line]] = defaultdict(list)
+    for line in lines:
+        if line.invoiced:
+            groups[(line.grant, line.supplier or "", line.invoice.strip())].append(line)
+    receipts = []
+    for (ref, supplier, invoice), group in groups.items():
+        days = sorted(line.invoice_date for line in group if line.invoice_date)
+        kinds: dict[str, int] = defaultdict(int)
+        for line in group:
+            kinds[line.kind] += 1
+        schools = sorted({line.school for line in group})
+        purpose = ", ".join(f"{count} × {kind}" for kind, count in sorted(kinds.items())) + f" für {', '.join(schools)}"
+        receipts.append(Receipt(ref, invoice, supplier or None, days[0] if days else None, purpose, len(group),
+                                sum((line.net for line in group), ZERO), sum((line.gross for line in group), ZERO)))
+    return sorted(receipts, key=lambda r: (r.grant, r.invoice_date or date.max, r.invoice))
+
+
+# JSON
+
+def report_dict(report: Report) -> dict:
+    """The report as JSON without the device lines: money as decimal text '1234.50', dates as ISO text."""
+    return {
+        "today": report.today.isoformat(), "carrier": report.carrier, "grant": report.grant,
+        "paid_basis": PAID_BASIS, "reimbursed_basis": REIMBURSED_BASIS,
+        "grants": [_grant_dict(figures) for figures in report.grants],
+        "total": _sums_dict(report.total()),
+        "schools": [{"school": school, "category": category or None, **_sums_dict(sums)}
+                    for (school, category), sums in report.by_school_category.items()],
+        "rooms": [{"school": school, "room": room or None, **_sums_dict(sums)}
+                  for (school, room), sums in report.by_room.items()],
+        "receipts": len(report.receipts),
+        "unknown_grants": report.unknown_grants,
+        "findings": [checks.finding_dict(finding) for finding in report.findings],
+    }
+
+
+def money(amount: Decimal) -> str:
+    """Decimal → '1234.50'."""
+    return str(amount.quantize(CENT))
+
+
+def rate_text(rate: Decimal) -> str:
+    """0.9000 → '0.90', 0.8750 → '0.875'."""
+    return str(rate.quantize(CENT) if rate == rate.quantize(CENT) else rate.normalize())
+
+
+def _grant_dict(figures: GrantFigures) -> dict:
+    grant, sums = figures.grant, figures.sums
+    return {"ref": grant.ref, "programme": grant.programme, "decided": grant.decided.isoformat(),
+            "schools": grant.school_codes, "cost_basis": figures.cost_basis, "rate": rate_text(figures.rate),
+            "approved": money(grant.amount), "committed": money(sums.committed), "invoiced": money(sums.invoiced),
+            "paid": money(sums.invoiced), "requested_now": money(sums.requested_now), "reimbursed": money(ZERO),
+            "remaining": money(figures.remaining), "devices": sums.devices, "net": money(sums.net),
+            "gross": money(sums.gross)}
+
+
+def _sums_dict(sums: Sums) -> dict:
+    return {"devices": sums.devices, "net": money(sums.net), "gross": money(sums.gross),
+            "committed": money(sums.committed), "invoiced": money(sums.invoiced),
+            "eligible_share": money(sums.eligible_share), "requested_now": money(sums.requested_now)}
