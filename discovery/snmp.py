@@ -186,20 +186,16 @@ async def _identify(engine: SnmpEngine, host: str, port: int, timeout: float, re
     if peer is None:
         return None, SnmpError(host, reply)
     descr, object_id, name, location = _system(reply)
-    # Most hosts have a row or two in these columns: small pages keep the agent's answers (and our parsing) short,
-    # which doubles the hosts identified per second; a long column costs a few more requests.
-    walks = await asyncio.gather(_walk(peer, ENT_SERIAL, ENTITY_ROWS, SHORT_PAGE),
-                                 _walk(peer, ENT_MODEL, ENTITY_ROWS, SHORT_PAGE),
-                                 _walk(peer, PRT_SERIAL, ENTITY_ROWS, SHORT_PAGE),
-                                 _walk(peer, IF_PHYS_ADDRESS, INTERFACE_ROWS, 2 * SHORT_PAGE),
-                                 _walk(peer, HR_DEVICE_DESCR, ENTITY_ROWS, SHORT_PAGE))
-    (serials, _), (models, _), (printer_serials, _), (addresses, _), (devices, _) = walks
+    # One GETBULK asks every column at once: most hosts have a row or two in each, so one request usually answers
+    # all of them, where a walk per column would cost five. Each request costs the client milliseconds of CPU.
+    (serials, models, printer_serials, addresses, devices), failure = await _walk_columns(
+        peer, ((ENT_SERIAL, ENTITY_ROWS), (ENT_MODEL, ENTITY_ROWS), (PRT_SERIAL, ENTITY_ROWS),
+               (IF_PHYS_ADDRESS, INTERFACE_ROWS), (HR_DEVICE_DESCR, ENTITY_ROWS)))
     macs = tuple(dict.fromkeys(mac for mac in (_mac(value) for _, value in addresses) if mac))
     info = HostInfo(ip=host, credential_index=index, sys_descr=descr, sys_object_id=object_id, sys_name=name,
                     sys_location=location, serial=_first_text(serials) or _first_text(printer_serials),
                     model=_first_text(models), macs=macs, device_descr=_first_text(devices))
-    failures = [failure for _, failure in walks if failure]
-    return info, SnmpError(host, failures[0]) if failures else None
+    return info, SnmpError(host, failure) if failure else None
 
 
 async def _connect(engine: SnmpEngine, host: str, port: int, timeout: float, retries: int, auths: Sequence,
@@ -235,15 +231,14 @@ def _system(var_binds) -> tuple[str | None, ...]:
     return _text(descr), object_id, _text(name), _text(location)
 
 
-async def _walk(peer: _Peer, column: str, limit: int,
-                page: int = REPETITIONS) -> tuple[list[tuple[tuple[int, ...], object]], str | None]:
-    """(index, value) rows of one column, page rows per request; ends at its end, the row limit or an error."""
+async def _walk(peer: _Peer, column: str, limit: int) -> tuple[list[tuple[tuple[int, ...], object]], str | None]:
+    """(index, value) rows of one column; ends at the column's end, the row limit or the first error."""
     prefix = tuple(int(part) for part in column.split("."))
     rows: list[tuple[tuple[int, ...], object]] = []
     last = prefix
     while len(rows) < limit:
         error_indication, error_status, _, var_binds = await bulk_cmd(
-            peer.engine, peer.auth, peer.target, ContextData(), 0, min(page, limit - len(rows)),
+            peer.engine, peer.auth, peer.target, ContextData(), 0, min(REPETITIONS, limit - len(rows)),
             ObjectType(ObjectIdentity(".".join(map(str, last)))), lookupMib=False)
         if error_indication or error_status:
             return rows, f"{column}: {error_indication or error_status.prettyPrint()}"
@@ -259,6 +254,45 @@ async def _walk(peer: _Peer, column: str, limit: int,
             last = oid
             if len(rows) == limit:
                 break
+    return rows, None
+
+
+async def _walk_columns(peer: _Peer, columns: Sequence[tuple[str, int]],
+                        page: int = SHORT_PAGE) -> tuple[list[list[tuple[tuple[int, ...], object]]], str | None]:
+    """Walk several (column, row limit) pairs together: one GETBULK per round for the columns not yet finished."""
+    prefixes = [tuple(int(part) for part in column.split(".")) for column, _ in columns]
+    rows: list[list[tuple[tuple[int, ...], object]]] = [[] for _ in columns]
+    last = list(prefixes)
+    pending = list(range(len(columns)))
+    while pending:
+        error_indication, error_status, _, var_binds = await bulk_cmd(
+            peer.engine, peer.auth, peer.target, ContextData(), 0, page,
+            *(ObjectType(ObjectIdentity(".".join(map(str, last[j])))) for j in pending), lookupMib=False)
+        if error_indication or error_status:
+            return rows, f"{columns[pending[0]][0]}: {error_indication or error_status.prettyPrint()}"
+        if not var_binds:
+            return rows, None
+        still = []
+        for offset, j in enumerate(pending):
+            # A GETBULK answer is row after row of the asked columns; this column's values are every len(pending)th.
+            values = var_binds[offset::len(pending)]
+            column, limit = columns[j]
+            finished = False
+            for name, value in values:
+                oid = tuple(name)
+                if oid[:len(prefixes[j])] != prefixes[j] or isinstance(value, _ABSENT):
+                    finished = True
+                    break
+                if oid <= last[j]:
+                    return rows, f"{column}: the agent returned {name.prettyPrint()} after {'.'.join(map(str, last[j]))}"
+                rows[j].append((oid[len(prefixes[j]):], value))
+                last[j] = oid
+                if len(rows[j]) >= limit:
+                    finished = True
+                    break
+            if not finished:
+                still.append(j)
+        pending = still
     return rows, None
 
 

@@ -7,6 +7,8 @@ OPS PC, an SNMPv3-only switch, a host whose sysDescr is not UTF-8 and a router w
 from tests.snmplab import GAUGE, HEX, INTEGER, OCTETS, Agent, interfaces, mac_hex, mac_index, system
 
 ROUTER, SWITCH, LEGACY, AP, PRINTER, OPS, V3_SWITCH, LATIN1, BIG = (f"127.0.0.{n}" for n in range(121, 130))
+STACK = "127.0.0.131"
+STACK_MACS = tuple(f"00:1b:54:00:00:{n:02x}" for n in range(1, 21))
 
 PC, PHONE, BOARD = "b4:ad:a3:01:02:03", "3c:22:fb:44:55:66", "00:02:75:aa:bb:cc"
 
@@ -91,7 +93,16 @@ def big_router() -> Agent:
     return Agent(BIG, tuple(rows))
 
 
+def stack_switch() -> Agent:
+    """Twenty ports and two stack members: longer columns than one GETBULK page."""
+    rows = system("Cisco IOS Software, C3850 Software", "1.3.6.1.4.1.9.1.1745", "sw-stack")
+    rows += interfaces(list(STACK_MACS), [f"Gi1/0/{n}" for n in range(1, 21)])
+    rows += [(f"1.3.6.1.2.1.47.1.1.1.1.11.{n}", OCTETS, f"FOC20{n:02d}X1Y2") for n in (1000, 2000)]
+    rows += [(f"1.3.6.1.2.1.47.1.1.1.1.13.{n}", OCTETS, "WS-C3850-24T") for n in (1000, 2000)]
+    return Agent(STACK, tuple(rows))
+
+
 def every_agent() -> list[Agent]:
     """The whole school, for one snmpsim process."""
     return [router(), switch(), legacy_switch(), access_point(), printer(), ops_pc(), v3_switch(), latin1_host(),
-            big_router()]
+            big_router(), stack_switch()]

@@ -7,7 +7,8 @@ import warnings
 import pytest
 
 from tests.schoolbox import (
-    AP, BIG, BOARD, LATIN1, LEGACY, OPS, PC, PHONE, PRINTER, ROUTER, SWITCH, V3_SWITCH, every_agent,
+    AP, BIG, BOARD, LATIN1, LEGACY, OPS, PC, PHONE, PRINTER, ROUTER, STACK, STACK_MACS, SWITCH, V3_SWITCH,
+    every_agent,
 )
 from tests.snmplab import Lab, LyingAgent
 
@@ -55,6 +56,12 @@ def test_identify_reads_each_kind_of_device(lab):
     assert by_ip[OPS].sys_descr.startswith("Hardware: Intel64") and "Windows" in by_ip[OPS].sys_descr
     assert by_ip[OPS].macs == (PC,) and by_ip[OPS].sys_name == "OPS-R101"
     assert {info.credential_index for info in found} == {0}
+
+
+def test_columns_longer_than_one_request_are_read_in_full(lab):
+    found, errors = asyncio.run(identify([STACK], [V2], port=lab.port, **QUICK))
+    assert errors == []
+    assert found[0].macs == STACK_MACS and found[0].serial == "FOC201000X1Y2" and found[0].model == "WS-C3850-24T"
 
 
 def test_router_arp_table_merges_both_tables(lab):
