@@ -22,6 +22,9 @@ class Device(Timestamped, db.Model):
         Index("uq_devices_asset_tag_live", "asset_tag", unique=True,
               sqlite_where=NOT_RETIRED, postgresql_where=NOT_RETIRED),
         Index("ix_devices_school_id_id", "school_id", "id"),
+        # Schools and rooms count their devices that are not retired: these answer that from the index alone.
+        Index("ix_devices_school_id_status", "school_id", "status"),
+        Index("ix_devices_school_id_room_id_status", "school_id", "room_id", "status"),
         {"sqlite_autoincrement": True},
     )
 
