@@ -155,8 +155,8 @@ def register_device(data: dict, commit: bool = True) -> Device:
     return device
 
 
-def update_device(device_id: int, data: dict, commit: bool = True) -> Device:
-    """Change fields of a device; records before/after of what changed."""
+def update_device(device_id: int, data: dict, commit: bool = True, retire_reason: str | None = None) -> Device:
+    """Change fields of a device; records before/after of what changed, and retire_reason when it becomes retired."""
     device = get_device(device_id)
     before = snapshot(device)
     if data.get("status", device.status) != "retired":
@@ -164,6 +164,9 @@ def update_device(device_id: int, data: dict, commit: bool = True) -> Device:
     _apply(device, data)
     db.session.flush()
     changes = audit.diff(before, snapshot(device))
+    if retire_reason and changes.get("status", [None, None])[1] == "retired":
+        # In the same event as the status, so whoever reads the retirement from the trail finds its reason there.
+        changes["retire_reason"] = [None, retire_reason]
     if changes:
         audit.record("update", "device", device.id, device.label, changes, device.school.code)
     if commit:
@@ -182,8 +185,8 @@ def never_used(device: Device) -> bool:
     return device.status in ("planned", "ordered") and device.last_seen_at is None and not device.children
 
 
-def remove_device(device_id: int) -> str:
-    """Retire a device, or delete it if it was never used; returns 'retired' or 'deleted'."""
+def remove_device(device_id: int, retire_reason: str | None = None) -> str:
+    """Retire a device (recording retire_reason), or delete it if it was never used; returns 'retired' or 'deleted'."""
     device = get_device(device_id)
     if never_used(device):
         audit.record("delete", "device", device.id, device.label,
@@ -192,6 +195,6 @@ def remove_device(device_id: int) -> str:
         db.session.commit()
         return "deleted"
     if device.status != "retired":
-        update_device(device_id, {"status": "retired"}, commit=False)
+        update_device(device_id, {"status": "retired"}, commit=False, retire_reason=retire_reason)
     db.session.commit()
     return "retired"

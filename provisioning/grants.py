@@ -1,5 +1,9 @@
 """Grants and the carrier's funding in schools.yaml: checked against the programmes and kept in step with the
-database on `fleet schools sync`; read back for the API.
+database on `fleet schools sync`; read back for the API, and written by it.
+
+A grant created over the API carries `source: api` in its create event. The sync overwrites every grant the file
+declares (the file wins), and removes a grant the file does not declare only when it came from the file: grants created
+over the API and never declared are left alone. Provenance lives in the audit trail, so no column was needed.
 
 schools.yaml belongs to the inventory, which must not import provisioning. So the loader checks the carrier's
 `funding:` block only as a mapping per programme code, and this module, added as a step of every sync, checks it
@@ -17,8 +21,8 @@ from sqlalchemy.orm import selectinload
 
 from inventory import audit
 from inventory.db import db
-from inventory.errors import NotFound, UnknownSchool
-from inventory.models import Carrier, Device, School
+from inventory.errors import Conflict, InvalidInput, NotFound, UnknownSchool
+from inventory.models import AuditEvent, Carrier, Device, School
 from inventory.queries import Page
 from inventory.schoolsync import Changes, sync_step
 from inventory.yamlmarks import did_you_mean
@@ -32,6 +36,30 @@ CENT, BASIS_POINT = Decimal("0.01"), Decimal("0.0001")
 class GrantNotFound(NotFound):
     def __init__(self, ref: str):
         super().__init__(f"no grant '{ref}'", {"ref": [f"no grant '{ref}'"]})
+
+
+class DuplicateGrant(Conflict):
+    def __init__(self, ref: str):
+        super().__init__(f"grant '{ref}' exists already", {"ref": [f"grant '{ref}' exists already"]})
+
+
+class GrantInUse(Conflict):
+    def __init__(self, ref: str, count: int):
+        msg = f"grant {ref} is named by {count} device(s): give them another grant first"
+        super().__init__(msg, {"ref": [msg]})
+
+
+class RetireReasonRequired(InvalidInput):
+    """A funded device retired before its earmark ends: a repayment risk (R8) that needs a stated reason."""
+
+    def __init__(self, field: str, device_id: int, ref: str, end: date):
+        msg = (f"device {device_id} is funded by {ref} whose earmark runs until {end.isoformat()}: "
+               f"retiring it now is a repayment risk (R8); give a {field}")
+        super().__init__(msg, {field: [f"required: the earmark of {ref} runs until {end.isoformat()}"]})
+        self.earmark_end = end
+
+
+API_SOURCE, FILE_SOURCE = "api", "schools.yaml"
 
 
 class GrantView(NamedTuple):
@@ -97,6 +125,8 @@ def sync_grants(declaration, changes: Changes) -> None:
             changes.created("grant", spec.ref, grant, {**fields, "schools": wanted})
             continue
         changes.updated("grant", spec.ref, grant, fields)
+        if _source(grant) == API_SOURCE:  # declared now: from here on the file owns it
+            audit.record("update", "grant", grant.id, spec.ref, {"source": [API_SOURCE, FILE_SOURCE]})
         held = grant.school_codes
         if held != wanted:
             grant.schools = [schools[code] for code in wanted]
@@ -104,12 +134,31 @@ def sync_grants(declaration, changes: Changes) -> None:
             audit.record("update", "grant", grant.id, spec.ref, {"schools": [held, wanted]})
     declared = {spec.ref for spec in declaration.grants}
     for ref, grant in sorted(existing.items()):
-        if ref not in declared:
+        if ref not in declared and _source(grant) != API_SOURCE:
             _remove(grant, changes)
 
 
+def _source(grant: Grant) -> str:
+    """'api' when the grant's latest create or source event says so, else 'schools.yaml'."""
+    query = (select(AuditEvent.action, AuditEvent.changes)
+             .where(AuditEvent.object_type == "grant", AuditEvent.object_id == grant.id,
+                    AuditEvent.object_repr == grant.ref)
+             .order_by(AuditEvent.id.desc()))
+    for action, changes in db.session.execute(query):
+        source = (changes or {}).get("source")
+        if isinstance(source, list) and len(source) == 2:
+            return source[1]
+        if action == "create":
+            return FILE_SOURCE
+    return FILE_SOURCE
+
+
+def _devices_naming(ref: str) -> int:
+    return db.session.scalar(select(func.count()).where(Device.grant_ref == ref))
+
+
 def _remove(grant: Grant, changes: Changes) -> None:
-    funded = db.session.scalar(select(func.count()).where(Device.grant_ref == grant.ref))
+    funded = _devices_naming(grant.ref)
     if funded:
         changes.refusals.append(f"grant {grant.ref} is named by {funded} device(s): give them another grant first, "
                                 f"or keep the grant in schools.yaml")
@@ -117,6 +166,101 @@ def _remove(grant: Grant, changes: Changes) -> None:
     changes.removed("grant", grant.ref, grant, {"programme": grant.programme, "amount": grant.amount,
                                                 "schools": grant.school_codes})
     db.session.delete(grant)
+
+
+# Writing over the API: the sync's checks, one transaction per call, an audit event per change
+
+def create_grant(data: dict) -> GrantView:
+    """Create a grant from GrantSchema data; 409 when the ref exists, 404 for an unknown school."""
+    if db.session.scalar(select(Grant.id).where(Grant.ref == data["ref"])) is not None:
+        raise DuplicateGrant(data["ref"])
+    _known_programme(data["programme"])
+    wanted = sorted(set(data["schools"]))
+    fields = _fields_of(data)
+    grant = Grant(ref=data["ref"], schools=_schools(wanted), **fields)
+    db.session.add(grant)
+    db.session.flush()
+    audit.record("create", "grant", grant.id, grant.ref,
+                 {**audit.diff({}, {**fields, "schools": wanted}), "source": [None, API_SOURCE]})
+    db.session.commit()
+    return get_grant(grant.ref)
+
+
+def update_grant(ref: str, data: dict) -> GrantView:
+    """Change some fields of a grant (not its ref, which devices name); records before/after."""
+    grant = get_grant(ref).grant
+    if "programme" in data:
+        _known_programme(data["programme"])
+    changes = Changes()
+    changes.updated("grant", ref, grant, _fields_of(data))
+    if "schools" in data:
+        held, wanted = grant.school_codes, sorted(set(data["schools"]))
+        if held != wanted:
+            grant.schools = _schools(wanted)
+            audit.record("update", "grant", grant.id, ref, {"schools": [held, wanted]})
+    db.session.commit()
+    return get_grant(ref)
+
+
+def delete_grant(ref: str) -> None:
+    """Delete a grant; refused (409) while devices name it, as the sync refuses."""
+    grant = get_grant(ref).grant
+    count = _devices_naming(ref)
+    if count:
+        raise GrantInUse(ref, count)
+    audit.record("delete", "grant", grant.id, ref,
+                 audit.diff({"programme": grant.programme, "amount": grant.amount, "schools": grant.school_codes}, {}))
+    db.session.delete(grant)
+    db.session.commit()
+
+
+def _fields_of(data: dict) -> dict:
+    """The given columns at the columns' scale (as _fields does for the file)."""
+    fields = {key: data[key] for key in ("programme", "applied", "decided", "project_end", "proof_due",
+                                         "proof_submitted") if key in data}
+    if "amount" in data:
+        fields["amount"] = Decimal(data["amount"]).quantize(CENT)
+    if "rate" in data:
+        fields["rate"] = Decimal(data["rate"]).quantize(BASIS_POINT)
+    return fields
+
+
+def _known_programme(code: str) -> None:
+    known = catalogue()
+    if code not in known.programmes:
+        msg = _not_a_programme(code, known)
+        raise InvalidInput(msg, {"programme": [msg]})
+
+
+def _schools(codes: list[str]) -> list[School]:
+    found = {school.code: school for school in db.session.scalars(select(School).where(School.code.in_(codes)))}
+    for code in codes:
+        if code not in found:
+            raise UnknownSchool(code, "schools")
+    return [found[code] for code in codes]
+
+
+# Retiring a funded device (R8)
+
+def earmark_end_of(grant_ref: str | None, invoice_date: date | None) -> date | None:
+    """The end of a device's earmark as rule R8 counts it; None when it names no known grant or has no earmark."""
+    if not grant_ref:
+        return None
+    grant = db.session.scalar(select(Grant).where(Grant.ref == grant_ref))
+    programme = carrier_programmes().get(grant.programme) if grant is not None else None
+    if programme is None:
+        return None
+    # As checks.py: no commissioning date is recorded, so the invoice (purchase) date stands in.
+    return programme.earmark_end(grant.project_end or programme.window.end, invoice_date)
+
+
+def check_retirement(device: Device, reason: str | None, field: str, today: date | None = None) -> None:
+    """Raise RetireReasonRequired when device is funded and its earmark runs past today and no reason is given."""
+    if reason:
+        return
+    end = earmark_end_of(device.grant_ref, device.purchase_date)
+    if end is not None and (today or date.today()) < end:  # retiring on the last day is allowed, as in R8
+        raise RetireReasonRequired(field, device.id, device.grant_ref, end)
 
 
 # Reading

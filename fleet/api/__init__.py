@@ -31,9 +31,9 @@ def api_blueprint(name: str, import_name: str, path: str, description: str, json
 
 def register_api(app: Flask) -> FleetApi:
     """Create the API for this app and register every blueprint."""
-    from . import devices, discovery, funding, observations, rollout, schools, tokens, transfers
+    from . import devices, discovery, funding, grants_write, observations, rollout, schools, tokens, transfers
 
     api = FleetApi(app)
-    for module in (schools, devices, transfers, tokens, discovery, observations, rollout, funding):
+    for module in (schools, devices, transfers, tokens, discovery, observations, rollout, funding, grants_write):
         api.register_blueprint(module.blp)
     return api

@@ -66,11 +66,13 @@ class DeviceWrite(Schema):
     warranty_end = fields.Date(allow_none=True)
     notes = _text(2000)
     interfaces = fields.List(fields.Nested(InterfaceIn))
+    retire_reason = _text(500, load_only=True, metadata={
+        "description": "with status 'retired': why; required while a funded device's earmark runs (R8)"})
 
     @validates_schema
     def _blank_identities_are_none(self, data, **kwargs):
         # An empty serial or asset tag means "none", never a shared value that collides.
-        for key in ("serial", "asset_tag", "hostname", "room", "grant", "borrower"):
+        for key in ("serial", "asset_tag", "hostname", "room", "grant", "borrower", "retire_reason"):
             if key in data and isinstance(data[key], str) and not data[key].strip():
                 data[key] = None
         macs = [i["mac"] for i in data.get("interfaces", [])]
@@ -80,6 +82,12 @@ class DeviceWrite(Schema):
 
 class DevicePatch(DeviceWrite):
     """DeviceWrite loaded partially (PATCH)."""
+
+
+class RetireArgs(Schema):
+    """DELETE /devices/{id}: the reason, as ?reason=… or a JSON body {"reason": …}."""
+
+    reason = _text(500, metadata={"description": "why; required while a funded device's earmark runs (R8)"})
 
 
 def _formatted(kind: str):

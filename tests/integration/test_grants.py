@@ -115,9 +115,13 @@ def test_support_limited_to_a_school_sees_only_its_schools_grants(client, token_
     assert asked.status_code == 403
 
 
-def test_grants_are_read_only(client, admin, grants):
-    assert client.post("/api/v1/funding/grants", headers=admin, json={"ref": "X"}).status_code == 405
-    assert client.delete("/api/v1/funding/grants/DP-2020-0042", headers=admin).status_code == 405
+def test_support_tokens_may_read_grants_but_not_write_them(client, token_for, grants):
+    support = token_for("support")
+    assert client.get("/api/v1/funding/grants", headers=support).status_code == 200
+    new = {"ref": "DP-2023-0001", "programme": "dp2019", "schools": ["gs-linden"], "decided": "2023-01-10",
+           "amount": "1000.00", "rate": "0.90"}
+    assert client.post("/api/v1/funding/grants", headers=support, json=new).status_code == 403
+    assert client.delete("/api/v1/funding/grants/DP-2020-0042", headers=support).status_code == 403
 
 
 def test_the_shipped_grants_arrive_through_schools_sync(runner, client, admin, monkeypatch):
