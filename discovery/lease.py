@@ -47,7 +47,8 @@ def acquire(school: School, holder: str, ttl: timedelta = TTL) -> None:
         except IntegrityError:
             db.session.rollback()
             current = db.session.get(DiscoveryLease, school.id)
-            who = f"{current.holder} since {current.acquired_at:%Y-%m-%d %H:%M:%S} UTC" if current else "another process"
+            who = (f"{current.holder} since {current.acquired_at:%Y-%m-%d %H:%M:%S} UTC" if current
+                   else "another process")
             raise Busy(f"school '{school.code}' is being discovered by {who}; try again when it has finished",
                        {"school": school.code}) from None
     # Runs left 'running' by an earlier holder can no longer finish: only the lease holder runs this school.

@@ -284,7 +284,8 @@ async def _walk_columns(peer: _Peer, columns: Sequence[tuple[str, int]],
                     finished = True
                     break
                 if oid <= last[j]:
-                    return rows, f"{column}: the agent returned {name.prettyPrint()} after {'.'.join(map(str, last[j]))}"
+                    after = ".".join(map(str, last[j]))
+                    return rows, f"{column}: the agent returned {name.prettyPrint()} after {after}"
                 rows[j].append((oid[len(prefixes[j]):], value))
                 last[j] = oid
                 if len(rows[j]) >= limit:

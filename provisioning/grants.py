@@ -78,7 +78,7 @@ def catalogue() -> Catalogue:
 
 
 def check_funding(declaration) -> dict[str, Programme]:
-    """The carrier's programmes; raises SchoolsFileError (file:line) for overrides, budgets or grants that do not fit."""
+    """The carrier's programmes; SchoolsFileError (file:line) for overrides, budgets or grants that do not fit."""
     known, carrier = catalogue(), declaration.carrier
     lines: list[str] = []
     programmes = {}

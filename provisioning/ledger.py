@@ -32,6 +32,7 @@ class Ledger:
     """The facts indexed by code, ref and school; raises ValueError when they do not fit together."""
 
     def __init__(self, facts: Facts):
+        self.facts = facts
         self.today, self.reminder_days, self.carrier = facts.today, facts.reminder_days, facts.carrier
         self.programmes = dict(facts.programmes)
         self.schools = _index(facts.schools, "code", "school")

@@ -23,7 +23,10 @@ Where FUNDING.md is silent, decided here:
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from functools import partial
+from weakref import WeakKeyDictionary
 
 from inventory.enums import DeviceStatus, FundingCategory
 
@@ -35,30 +38,52 @@ BASIS_POINT = Decimal("0.0001")
 MOBILE = FundingCategory.MOBILE.value
 
 
-def check(facts: Facts) -> tuple[RuleFinding, ...]:
-    """Every finding of R1–R10 for the carrier, sorted."""
-    ledger = Ledger(facts)
-    rules = (_r1, _r2, _r3, _r4, _r5, _r6, _r7, _r8, _r9, _r10)
+def check(facts: Facts, ledger: Ledger | None = None) -> tuple[RuleFinding, ...]:
+    """Every finding of R1–R10 for the carrier, sorted; ledger, when given, must be Ledger(facts) (built once for a
+    caller that reads it too, such as the funding report)."""
+    if ledger is None:
+        ledger = Ledger(facts)
+    elif ledger.facts is not facts:
+        raise ValueError("the ledger was built from other facts")
+    costs = eligible_costs(ledger)
+    rules = (partial(_r1, costs=costs), _r2, _r3, partial(_r4, costs=costs), _r5, _r6, _r7, partial(_r8, costs=costs),
+             _r9, _r10)
     return tuple(sorted((finding for rule in rules for finding in rule(ledger)), key=_order))
+
+
+def eligible_costs(ledger: Ledger) -> dict:
+    """Per eligible item id, what it contributes to the funded cost (ledger.eligible_cost), worked out once per ledger:
+    the rules ask for it several times per item, and the funding report too."""
+    costs = _COSTS.get(ledger)
+    if costs is None:
+        costs = _COSTS[ledger] = {}
+        for entry in ledger.funded:
+            cost = ledger.eligible_cost(entry)
+            if cost or ledger.eligible(entry):  # an eligible item may cost nothing
+                costs[entry.item.id] = cost
+    return costs
+
+
+_COSTS: WeakKeyDictionary = WeakKeyDictionary()  # ledger → eligible_costs(ledger)
 
 
 # The rules. Each yields findings; grouped ones carry every item of their school and grant.
 
-def _r1(ledger: Ledger) -> Iterator[RuleFinding]:
+def _r1(ledger: Ledger, costs: dict) -> Iterator[RuleFinding]:
     for code, programme in sorted(ledger.programmes.items()):
         cap = programme.mobile_cap
         if cap is None:
             continue
         entries = [entry for entry in ledger.funded if entry.programme.code == code and entry.item.cost == INVESTMENT
-                   and ledger.schools[entry.item.school].type in cap.school_types and ledger.eligible(entry)]
-        total = _sum(ledger.eligible_cost(entry) for entry in entries)
+                   and ledger.schools[entry.item.school].type in cap.school_types and entry.item.id in costs]
+        total = _sum(costs[entry.item.id] for entry in entries)
         mobile = [entry for entry in entries if entry.item.category == MOBILE]
-        carrier_mobile = _sum(ledger.eligible_cost(entry) for entry in mobile)
+        carrier_mobile = _sum(costs[entry.item.id] for entry in mobile)
         if carrier_mobile <= cap.share * total:
             continue  # within the carrier's share, no school breaks the cap
         share = (carrier_mobile / total).quantize(BASIS_POINT)
         for (school,), group in _groups(mobile, lambda entry: (entry.item.school,)):
-            at_school = _sum(ledger.eligible_cost(entry) for entry in group)
+            at_school = _sum(costs[entry.item.id] for entry in group)
             if at_school <= cap.per_school:
                 continue
             name = ledger.school(school)
@@ -130,11 +155,14 @@ def _r3_value(reason: str, item: Item) -> str:
     return {"kind": item.kind, "cost": item.cost, "use": item.use, "category": item.category}.get(reason) or "-"
 
 
-def _r4(ledger: Ledger) -> Iterator[RuleFinding]:
+def _r4(ledger: Ledger, costs: dict) -> Iterator[RuleFinding]:
+    by_grant: dict[str, list[Funded]] = defaultdict(list)
+    for entry in ledger.funded:
+        by_grant[entry.grant.ref].append(entry)
     for ref, grant in sorted(ledger.grants.items()):
         programme = ledger.programmes[grant.programme]
-        group = [entry for entry in ledger.funded if entry.grant.ref == ref]
-        eligible = _sum(ledger.eligible_cost(entry) for entry in group)
+        group = by_grant.get(ref, [])
+        eligible = _sum(costs.get(entry.item.id, ZERO) for entry in group)
         rate = 1 - programme.own_share if grant.rate is None else min(grant.rate, 1 - programme.own_share)
         if grant.amount <= eligible * rate:
             continue
@@ -249,22 +277,32 @@ def _r7(ledger: Ledger) -> Iterator[RuleFinding]:
                 days_left=days, **where)
 
 
-def _r8(ledger: Ledger) -> Iterator[RuleFinding]:
+def _r8(ledger: Ledger, costs: dict) -> Iterator[RuleFinding]:
+    ends: dict[tuple, date | None] = {}  # few distinct days: many devices share an invoice
     for entry in ledger.funded:
         item, grant, programme = entry
-        if item.cost != INVESTMENT or not ledger.eligible(entry):
+        retired = item.status == DeviceStatus.RETIRED
+        if not retired and item.status != DeviceStatus.MISSING and item.school in grant.schools:
+            continue  # in use where its grant put it (most devices, so asked first)
+        if item.cost != INVESTMENT or item.id not in costs:
             continue  # money that was never eligible cannot be reclaimed
-        end = programme.earmark_end(grant.project_end or programme.window.end,
-                                    item.commissioned or item.invoice_date)
+        start = item.commissioned or item.invoice_date
+        key = (grant.ref, start)
+        if key not in ends:
+            ends[key] = programme.earmark_end(grant.project_end or programme.window.end, start)
+        end = ends[key]
         if end is None:
             continue
-        device, name = f"{item.id} ({item.kind})", ledger.school(item.school)
-        where = dict(school=item.school, grant=grant.ref, programme=programme.code, items=(item.id,),
-                     earmark_end=end)
-        if item.status == DeviceStatus.RETIRED:
+        if retired:
             when = item.retired_at or ledger.today
             if when >= end:
                 continue
+        elif ledger.today >= end:
+            continue  # the earmark has ended
+        device, name = f"{item.id} ({item.kind})", ledger.school(item.school)
+        where = dict(school=item.school, grant=grant.ref, programme=programme.code, items=(item.id,),
+                     earmark_end=end)
+        if retired:
             why_de = f" (Grund: {item.retire_reason})" if item.retire_reason else ""
             why_en = f" (reason: {item.retire_reason})" if item.retire_reason else ""
             yield _finding(
@@ -274,12 +312,12 @@ def _r8(ledger: Ledger) -> Iterator[RuleFinding]:
                 f"Device {device} at {name} from {grant.ref} was retired on {when}{why_en}, before its earmark ends "
                 f"on {end}: the funding may be reclaimed.",
                 retired_at=item.retired_at, retire_reason=item.retire_reason, **where)
-        elif ledger.today < end and item.status == DeviceStatus.MISSING:
+        elif item.status == DeviceStatus.MISSING:
             yield _finding(
                 "R8", Severity.RISK, "missing",
                 f"Gerät {device} aus {grant.ref} wird an {name} vermisst; die Zweckbindung läuft bis {day_de(end)}.",
                 f"Device {device} from {grant.ref} is missing at {name}; its earmark runs to {end}.", **where)
-        elif ledger.today < end and item.school not in grant.schools:
+        else:  # at a school outside its grant
             yield _finding(
                 "R8", Severity.RISK, "moved",
                 f"Gerät {device} aus {grant.ref} steht jetzt an {name}, die nicht zur Förderung gehört; die "
@@ -339,7 +377,10 @@ def _school_grant(entry: Funded) -> tuple[str, str]:
 
 
 def _ids(group: list[Funded]) -> tuple:
-    return tuple(sorted((entry.item.id for entry in group), key=id_key))
+    ids = [entry.item.id for entry in group]
+    if all(type(value) is int for value in ids):  # device ids only: their own order is id_key's
+        return tuple(sorted(ids))
+    return tuple(sorted(ids, key=id_key))
 
 
 def _order(finding: RuleFinding) -> tuple:

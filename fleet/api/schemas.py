@@ -58,7 +58,8 @@ class DeviceWrite(Schema):
     supplier = _text(120)
     invoice = _text(80)
     purchase_date = fields.Date(allow_none=True)
-    price_net = fields.Decimal(places=2, as_string=True, allow_none=True, validate=validate.Range(min=0, max=MAX_AMOUNT))
+    price_net = fields.Decimal(places=2, as_string=True, allow_none=True,
+                               validate=validate.Range(min=0, max=MAX_AMOUNT))
     price_gross = fields.Decimal(places=2, as_string=True, allow_none=True,
                                  validate=validate.Range(min=0, max=MAX_AMOUNT))
     grant = _text(60)

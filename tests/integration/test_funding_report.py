@@ -206,3 +206,33 @@ def test_the_command_refuses_an_unknown_grant_with_one_line(runner, funded, tmp_
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == ["error: no grant 'DP-1999-0001'"]
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_device_text_in_the_workbook_stays_text_as_typed(app, db, funded):
+    from provisioning import report, report_files
+
+    device = db.session.scalar(select(Device).where(Device.serial == "S-1"))
+    device.serial, device.asset_tag, device.model = "=SUM(A1:A9)", " INV-1 ", "Panel <9> & \x07Co"
+    db.session.commit()
+
+    built = report.build_report(date.today(), REF)
+    sheet = workbook(report_files.write_xlsx(built))["Geräteliste"]
+    header = [cell.value for cell in sheet[1]]
+    row = next(dict(zip(header, values)) for values in sheet.iter_rows(min_row=2, values_only=True)
+               if values[header.index("Geräte-ID")] == device.id)
+
+    assert row["Seriennummer"] == "=SUM(A1:A9)" and row["Inventarnummer"] == " INV-1 "
+    assert row["Hersteller/Modell"] == "Promethean Panel <9> & Co"  # a control character cannot be in a sheet
+    assert sheet.max_row == len(built.lines) + 1 and sheet.auto_filter.ref == f"A1:Z{len(built.lines) + 1}"
+    assert sheet.column_dimensions["L"].width >= len("=SUM(A1:A9)")
+
+
+def test_the_total_is_the_sum_of_the_device_lines(app, funded):
+    from provisioning import report
+
+    built = report.build_report(date.today())
+    by_line = report.Sums()
+    for line in built.lines:
+        by_line.add(line)
+
+    assert built.total() == by_line and built.total().devices == 5

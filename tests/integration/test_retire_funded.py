@@ -128,7 +128,6 @@ def test_the_funding_checks_show_r8_for_the_early_retirement(client, admin, fund
     assert [f["items"] for f in retired] == [[funded["running"].id]]
 
 
-@pytest.mark.xfail(strict=True, reason="provisioning/checks.py _retired_on does not read retire_reason yet")
 def test_the_r8_finding_names_the_reason_from_the_audit_trail(client, admin, funded):
     client.delete(f"/api/v1/devices/{funded['running'].id}?reason=Wasserschaden", headers=admin)
 

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provisioning.facts import Carrier, Facts, Grant, Item, School
+from provisioning.ledger import Ledger
 from provisioning.programmes import for_carrier, load_catalogue
 from provisioning.rules import check
 
@@ -495,3 +496,13 @@ def test_checking_leaves_the_facts_untouched():
 
     assert check(facts) == check(facts)
     assert facts == before
+
+
+def test_a_ledger_built_once_gives_the_same_findings_and_one_of_other_facts_is_refused():
+    facts = Facts(carrier=Carrier("BB"), programmes=for_carrier(CATALOGUE, {"state": "BB"}), today=TODAY,
+                  schools=MIXED_SCHOOLS, grants=MIXED_GRANTS, items=MIXED)
+    ledger = Ledger(facts)
+
+    assert check(facts, ledger) == check(facts, ledger) == check(facts)
+    with pytest.raises(ValueError, match="other facts"):
+        check(replace(facts), ledger)
