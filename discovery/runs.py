@@ -90,7 +90,11 @@ def receive_batch(code: str, collected: Collected, batch_key: str,
     """
     school = school_by_code(code)
     if (earlier := _batch_run(school, batch_key)) is not None:
-        return earlier, False
+        if earlier.status != RunStatus.FAILED:
+            return earlier, False
+        # A failed apply changed nothing: the resent batch gets another try, the failed run stays as a record.
+        earlier.batch_key = None
+        db.session.commit()
     with leased(school):
         try:
             run = start_run(school, Trigger.AGENT, batch_key=batch_key, started_at=collected_at)

@@ -172,3 +172,21 @@ def test_an_open_finding_seen_again_shows_the_latest_sighting(db, school, board)
     finding = db.session.scalars(select(Finding)).one()
     assert finding.kind == "moved" and finding.times_seen == 2
     assert finding.seen["where"] == "switch sw3 port Gi1/0/9"
+
+
+def test_a_batch_whose_apply_failed_is_applied_when_sent_again(db, school, board, monkeypatch):
+    collected = batch(Record("ping", ip="10.1.0.20", mac=MAC_A))
+    real = runs._raise_findings
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(runs, "_raise_findings", broken)
+    with pytest.raises(runs.DiscoveryFailed):
+        runs.receive_batch(school.code, collected, "batch-9")
+    monkeypatch.setattr(runs, "_raise_findings", real)
+    run, applied = runs.receive_batch(school.code, collected, "batch-9")
+    assert applied and run.status == "succeeded" and run.batch_key == "batch-9"
+    statuses = sorted(r.status for r in db.session.scalars(select(DiscoveryRun)))
+    assert statuses == ["failed", "succeeded"]
+    assert db.session.get(Device, board.id).last_seen_ip == "10.1.0.20"
