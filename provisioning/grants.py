@@ -251,7 +251,7 @@ def earmark_end_of(grant_ref: str | None, invoice_date: date | None) -> date | N
     if programme is None:
         return None
     # As checks.py: no commissioning date is recorded, so the invoice (purchase) date stands in.
-    return programme.earmark_end(grant.project_end or programme.window.end, invoice_date)
+    return programme.grant_earmark_end(grant.project_end, invoice_date)
 
 
 def check_retirement(device: Device, reason: str | None, field: str, today: date | None = None) -> None:
@@ -307,7 +307,7 @@ def _views(grants: list[Grant]) -> list[GrantView]:
     for grant in grants:
         programme = programmes.get(grant.programme)
         due = grant.proof_due or (programme.proof_due_on(grant.project_end) if programme else None)
-        earmark = programme.earmark_end(grant.project_end, None) if programme else None
+        earmark = programme.grant_earmark_end(grant.project_end, None) if programme else None
         views.append(GrantView(grant, devices.get(grant.ref, 0), due, earmark))
     return views
 

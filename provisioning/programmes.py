@@ -109,6 +109,10 @@ class Programme:
         start = commissioned if self.earmark.after == "commissioned" else project_end
         return None if start is None else add_months(start, 12 * self.earmark.years)
 
+    def grant_earmark_end(self, project_end: date | None, commissioned: date | None) -> date | None:
+        """The earmark end of an item of a grant: a notice without a project end runs to the programme's window end."""
+        return self.earmark_end(project_end or self.window.end, commissioned)
+
     def proof_due_on(self, project_end: date | None) -> date | None:
         """The day the proof of use is due by the programme's rule, or None when it sets none."""
         if self.proof_due is None:

@@ -234,7 +234,7 @@ def _line(entry: Funded, row: checks.DeviceRow, costs: dict, rates: dict[str, De
     key = (ref, start)
     earmark = earmarks.get(key, False)
     if earmark is False:  # few distinct days: many devices share an invoice
-        earmark = earmarks[key] = programme.earmark_end(grant.project_end or programme.window.end, start)
+        earmark = earmarks[key] = programme.grant_earmark_end(grant.project_end, start)
     # Positional, in Line's field order: tens of thousands of lines are built at a time.
     return Line(item.id, ref, grant.decided, programme.code, item.school, row.school_number, row.school_type,
                 row.room_code, row.room_name, item.category, item.kind, row.vendor, row.model, row.serial,

@@ -289,7 +289,7 @@ def _r8(ledger: Ledger, costs: dict) -> Iterator[RuleFinding]:
         start = item.commissioned or item.invoice_date
         key = (grant.ref, start)
         if key not in ends:
-            ends[key] = programme.earmark_end(grant.project_end or programme.window.end, start)
+            ends[key] = programme.grant_earmark_end(grant.project_end, start)
         end = ends[key]
         if end is None:
             continue
