@@ -1,6 +1,7 @@
 """A school in a box: snmprec recordings written here and one snmpsim process serving them on 127.0.0.x."""
 
 import asyncio
+import contextlib
 import os
 import random
 import shutil
@@ -119,6 +120,15 @@ class Lab:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(arguments, env=environment, stdout=log, stderr=subprocess.STDOUT)
         self._wait(ready_within)
+
+    @contextlib.contextmanager
+    def running(self):
+        """The simulator, started for the block and stopped after it."""
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
 
     def stop(self) -> None:
         """Stop the simulator; kill it if it does not go quietly."""

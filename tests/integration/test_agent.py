@@ -39,13 +39,9 @@ ROUTER_MAC, AP_MAC = "4c:5e:0c:11:22:33", "78:8a:20:aa:bb:cc"
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    box = Lab([replace(router(), address=ROUTER), replace(access_point(), address=AP)],
-              tmp_path_factory.mktemp("agentlab"))
-    box.start()
-    try:
+    with Lab([replace(router(), address=ROUTER), replace(access_point(), address=AP)],
+             tmp_path_factory.mktemp("agentlab")).running() as box:
         yield box
-    finally:
-        box.stop()
 
 
 @pytest.fixture

@@ -23,12 +23,8 @@ SUBNET = "127.0.0.120/29"
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    box = Lab(every_agent(), tmp_path_factory.mktemp("schoolbox"))
-    box.start()
-    try:
+    with Lab(every_agent(), tmp_path_factory.mktemp("schoolbox")).running() as box:
         yield box
-    finally:
-        box.stop()
 
 
 @pytest.fixture

@@ -33,12 +33,8 @@ QUICK = {"timeout": 0.5, "retries": 1}
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """The simulated school, running for this module."""
-    school = Lab(every_agent(), tmp_path_factory.mktemp("snmplab"))
-    school.start()
-    try:
+    with Lab(every_agent(), tmp_path_factory.mktemp("snmplab")).running() as school:
         yield school
-    finally:
-        school.stop()
 
 
 def test_identify_reads_each_kind_of_device(lab):
