@@ -36,9 +36,13 @@ _CHUNK = 500  # identifiers per IN (...) list
 
 
 class DiscoveryFailed(FleetError):
-    """A run could not finish; the run row says why and the inventory is unchanged."""
+    """A run could not finish; the run row says why (reason) and the inventory is unchanged."""
 
     status = 500
+
+    def __init__(self, message: str, run_id: int, reason: str):
+        super().__init__(message)
+        self.run_id, self.reason = run_id, reason
 
 
 def settings_for(school: School, environ=None) -> Settings:
@@ -76,8 +80,9 @@ def discover(code: str, trigger: str = Trigger.MANUAL,
             collected = asyncio.run(collect(settings, remembered_credentials(school), progress))
         except Exception as error:  # a probe that breaks must still leave the run marked, not 'running'
             log.exception("discovery of %s failed", code)
-            fail_run(run.id, f"collecting failed: {type(error).__name__}: {error}")
-            raise DiscoveryFailed(f"run {run.id} of '{code}' failed while collecting: {error}") from error
+            reason = fail_run(run.id, f"collecting failed: {type(error).__name__}: {error}")
+            raise DiscoveryFailed(f"run {run.id} of '{code}' failed while collecting: {error}", run.id,
+                                  reason) from error
         return apply_run(run.id, collected)
 
 
@@ -120,12 +125,14 @@ def start_run(school: School, trigger: str, batch_key: str | None = None,
     return run
 
 
-def fail_run(run_id: int, message: str) -> None:
-    """Mark a run failed with the reason, discarding whatever it had written."""
+def fail_run(run_id: int, message: str) -> str:
+    """Mark a run failed with the reason, discarding whatever it had written; the reason as stored."""
+    reason = message[:2000]
     db.session.rollback()
     db.session.execute(update(DiscoveryRun).where(DiscoveryRun.id == run_id).values(
-        status=RunStatus.FAILED, finished_at=utcnow(), message=message[:2000]))
+        status=RunStatus.FAILED, finished_at=utcnow(), message=reason))
     db.session.commit()
+    return reason
 
 
 def apply_run(run_id: int, collected: Collected) -> DiscoveryRun:
@@ -136,8 +143,9 @@ def apply_run(run_id: int, collected: Collected) -> DiscoveryRun:
         db.session.commit()
     except Exception as error:
         log.exception("applying run %s failed", run_id)
-        fail_run(run_id, f"applying failed: {type(error).__name__}: {error}")
-        raise DiscoveryFailed(f"run {run_id} failed while applying; nothing was changed ({error})") from error
+        reason = fail_run(run_id, f"applying failed: {type(error).__name__}: {error}")
+        raise DiscoveryFailed(f"run {run_id} failed while applying; nothing was changed ({error})", run_id,
+                              reason) from error
     return run
 
 

@@ -18,7 +18,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from inventory import audit
 from inventory.cron import cron_trigger
@@ -28,7 +28,7 @@ from inventory.models import School
 
 from .lease import Busy, this_process
 from .models import DiscoveryLease, DiscoveryRun, RunStatus, Trigger
-from .runs import discover
+from .runs import DiscoveryFailed, discover
 
 log = logging.getLogger(__name__)
 
@@ -200,21 +200,20 @@ class Scheduler:
                 self._running.pop(code, None)
 
     def _discover(self, code: str) -> str:
-        floor = _newest_run_id(code)
         log.info("%s: discovery started", code)
         try:
             run = self._run(code, trigger=Trigger.SCHEDULE)
         except Busy as error:
             log.warning("%s: skipped: %s", code, error.message)
             return BUSY
+        except DiscoveryFailed as error:
+            log.debug("%s: discovery failed", code, exc_info=True)
+            log.error("%s: run %d failed: %s", code, error.run_id, error.reason)
+            return FAILED
         except Exception as error:
             log.debug("%s: discovery failed", code, exc_info=True)
             db.session.rollback()
-            run_id, message = self._run_after(code, floor)
-            if run_id is None:
-                log.error("%s: failed before a run started: %s", code, _reason(error))
-            else:
-                log.error("%s: run %d failed: %s", code, run_id, message or _reason(error))
+            log.error("%s: failed before a run started: %s", code, _reason(error))
             return FAILED
         counts = run.counts or {}
         log.info("%s: run %d %s in %.1f s: %d alive, %d matched, new findings: %d new, %d moved, %d missing, "
@@ -222,13 +221,6 @@ class Scheduler:
                  counts.get("matched", 0), counts.get("new", 0), counts.get("moved", 0), counts.get("missing", 0),
                  counts.get("conflict", 0))
         return run.status
-
-    def _run_after(self, code: str, floor: int) -> tuple[int | None, str | None]:
-        row = db.session.execute(
-            select(DiscoveryRun.id, DiscoveryRun.message).join(School, DiscoveryRun.school_id == School.id)
-            .where(School.code == code, DiscoveryRun.id > floor, DiscoveryRun.actor == self.actor)
-            .order_by(DiscoveryRun.id.desc()).limit(1)).first()
-        return (row.id, row.message) if row else (None, None)
 
     def running(self) -> list[str]:
         with self._lock:
@@ -290,11 +282,6 @@ class Scheduler:
                 db.session.commit()
         except Exception as error:
             log.error("could not mark the abandoned runs (their leases expire on their own): %s", _reason(error))
-
-
-def _newest_run_id(code: str) -> int:
-    return db.session.scalar(select(func.max(DiscoveryRun.id)).select_from(DiscoveryRun)
-                             .join(School, DiscoveryRun.school_id == School.id).where(School.code == code)) or 0
 
 
 def _reason(error: BaseException) -> str:
