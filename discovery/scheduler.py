@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -21,9 +20,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete, select, update
 
 from inventory import audit
-from inventory.cron import cron_trigger
+from inventory.cron import DEFAULT_TIMEZONE, cron_trigger, zone
 from inventory.db import db, utcnow
-from inventory.errors import FileRejected, FleetError, InvalidInput
+from inventory.errors import FileRejected, FleetError
 from inventory.models import School
 
 from .lease import Busy, this_process
@@ -32,19 +31,9 @@ from .runs import DiscoveryFailed, discover
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEZONE = "Europe/Berlin"  # schedules are written in the schools' local time
 MISFIRE_GRACE = 15 * 60  # seconds a run may start late (a suspended VM, a clock step) before it is skipped
 TICK = 0.5  # seconds between the main loop's looks at the stop requests
 SUCCEEDED, FAILED, BUSY, SKIPPED = "succeeded", "failed", "busy", "skipped"
-
-def zone(name: str) -> ZoneInfo:
-    """The IANA time zone the schedules are read in, or InvalidInput."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone '{name}' (FLEET_TIMEZONE; e.g. Europe/Berlin)",
-                           {"timezone": name}) from None
-
 
 # --- the job table -----------------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Crontab schedules read the way cron reads them, as APScheduler 3 triggers.
+"""Crontab schedules read the way cron reads them, as APScheduler 3 triggers, and the time zone they are read in.
 
 APScheduler's own `CronTrigger.from_crontab` counts weekdays from Monday (0 = Monday), where cron counts from
 Sunday, and demands both day of month and weekday where cron takes either; schools.yaml is written for cron.
@@ -6,10 +6,15 @@ Sunday, and demands both day of month and weekday where cron takes either; schoo
 
 import re
 from datetime import tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
+
+from .errors import InvalidInput
+
+DEFAULT_TIMEZONE = "Europe/Berlin"  # FLEET_TIMEZONE: schedules and rollout days are the schools' local time
 
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering: 0 and 7 are Sunday
 _ITEM = re.compile(r"(?:\*|(?P<first>\w+)(?:-(?P<last>\w+))?)(?:/(?P<step>\d+))?")
@@ -57,3 +62,12 @@ def cron_trigger(expr: str, timezone: tzinfo | str) -> BaseTrigger:
         # cron fires on the day of the month *or* the weekday; one APScheduler trigger would demand both
         return OrTrigger([cron(day, "*"), cron("*", weekdays)])
     return cron(day, weekdays)
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone FLEET_TIMEZONE names, or InvalidInput."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"unknown time zone '{name}' (FLEET_TIMEZONE; e.g. Europe/Berlin)",
+                           {"timezone": name}) from None

@@ -9,11 +9,11 @@ room requires its kind; otherwise every display with its OPS PC would show a sur
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from inventory.cron import DEFAULT_TIMEZONE, zone
 from inventory.db import db
 from inventory.enums import DeviceStatus
 from inventory.errors import InvalidInput, UnknownSchool
@@ -22,7 +22,6 @@ from inventory.models import Device, Room, School
 from .rollout import PHASES, Device as SeenDevice, Line, Room as PlannedRoom, Rollout, RoomRollout, Totals, rollout
 
 VERIFIED_DAYS = 14  # FLEET_ROLLOUT_VERIFIED_DAYS: seen on the network this many days back counts as verified
-TIMEZONE = "Europe/Berlin"  # FLEET_TIMEZONE: the day a sighting counts for, and today
 STATES = ("complete", "incomplete", "behind", *PHASES)
 
 
@@ -47,11 +46,8 @@ def settings(config: Mapping) -> tuple[int, tzinfo]:
     days = config.get("ROLLOUT_VERIFIED_DAYS", VERIFIED_DAYS)
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         raise InvalidInput(f"FLEET_ROLLOUT_VERIFIED_DAYS must be a whole number of days, at least 0; not '{days}'")
-    name = config.get("TIMEZONE") or TIMEZONE
-    try:
-        return days, ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone '{name}' (FLEET_TIMEZONE; e.g. Europe/Berlin)") from None
+    # the day a sighting counts for, and today, are the schools' local days
+    return days, zone(config.get("TIMEZONE") or DEFAULT_TIMEZONE)
 
 
 def room_rollout(schools: list[str] | None = None, rooms: list[str] | None = None, *, verified_within_days: int,
