@@ -130,6 +130,7 @@ def require(action: str, school: str | None = None) -> None:
         Role.SUPPORT: {"read", "write"},
         Role.FINANCE: {"read", "funding"},
         Role.AGENT: {"observe"},
+        Role.VIEWER: {"read"},
     }.get(role, set())
     if action not in allowed:
         raise Forbidden(f"the role '{role}' may not {_verb(action)}")

@@ -56,6 +56,7 @@ class Role(StrEnum):
     SUPPORT = "support"
     FINANCE = "finance"
     AGENT = "agent"
+    VIEWER = "viewer"
 
 
 class FundingCategory(StrEnum):

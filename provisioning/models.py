@@ -1,13 +1,14 @@
-"""Grants (Zuwendungsbescheide) as schools.yaml declares them; devices name theirs by reference (Device.grant_ref)."""
+"""Grants (Zuwendungsbescheide) as schools.yaml declares them, devices naming theirs by reference (Device.grant_ref);
+purchases (invoices) and their lines, one device per line."""
 
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Column, Date, ForeignKey, Numeric, String, Table
+from sqlalchemy import Column, Date, ForeignKey, Integer, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory.db import Timestamped, db
-from inventory.models import School
+from inventory.models import Device, School
 
 grant_schools = Table(
     "grant_schools",
@@ -40,3 +41,44 @@ class Grant(Timestamped, db.Model):
 
     def __repr__(self) -> str:
         return f"<Grant {self.ref}>"
+
+
+class Purchase(Timestamped, db.Model):
+    """One invoice: who sent it, when, when the carrier paid it and when the Land reimbursed its funded share."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (UniqueConstraint("supplier", "invoice_number", name="uq_purchases_supplier_invoice_number"),
+                      {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier: Mapped[str] = mapped_column(String(120))
+    invoice_number: Mapped[str] = mapped_column(String(80), index=True)
+    invoice_date: Mapped[date] = mapped_column(Date)
+    paid_date: Mapped[date | None] = mapped_column(Date)
+    reimbursed_date: Mapped[date | None] = mapped_column(Date)
+    grant_ref: Mapped[str | None] = mapped_column(String(60), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    lines: Mapped[list["PurchaseLine"]] = relationship(
+        back_populates="purchase", cascade="all, delete-orphan", order_by="PurchaseLine.position")
+
+    def __repr__(self) -> str:
+        return f"<Purchase {self.supplier} {self.invoice_number}>"
+
+
+class PurchaseLine(Timestamped, db.Model):
+    """One invoiced device; a device is on one line at most, so nothing is paid for twice."""
+
+    __tablename__ = "purchase_lines"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), unique=True)
+    category: Mapped[str | None] = mapped_column(String(32))
+    net: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    gross: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+
+    purchase: Mapped[Purchase] = relationship(back_populates="lines")
+    device: Mapped[Device] = relationship()

@@ -50,6 +50,7 @@ class Device(Timestamped, db.Model):
     grant_ref: Mapped[str | None] = mapped_column(String(60), index=True)
     funding_category: Mapped[str | None] = mapped_column(String(32))
     warranty_end: Mapped[date | None] = mapped_column(Date)
+    commissioned_on: Mapped[date | None] = mapped_column(Date)  # put into service (Inbetriebnahme)
     notes: Mapped[str | None] = mapped_column(Text)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_seen_ip: Mapped[str | None] = mapped_column(String(45))
