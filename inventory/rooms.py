@@ -8,12 +8,19 @@ from .devices import room_by_code, school_by_code
 from .errors import Conflict, InvalidInput
 from .models import Device, Profile, Room
 
-FIELDS = ("code", "name", "kind", "building", "floor", "profile")
+FIELDS = ("code", "name", "kind", "building", "floor", "profile", "items", "target_date")
+ROLLOUT_FIELDS = frozenset({"items", "target_date"})  # what the room needs and by when, not what it is
 
 
 def _state(room: Room) -> dict:
     return {"code": room.code, "name": room.name, "kind": room.kind, "building": room.building,
-            "floor": room.floor, "profile": room.profile.code if room.profile else None}
+            "floor": room.floor, "profile": room.profile.code if room.profile else None,
+            "items": dict(room.items or {}), "target_date": room.target_date}
+
+
+def _items(items: dict | None) -> dict:
+    """Overrides as stored: sorted by kind, as schools.yaml sync writes them; None means none."""
+    return dict(sorted((items or {}).items()))
 
 
 def _profile(code: str | None) -> Profile | None:
@@ -48,7 +55,8 @@ def create_room(school_code: str, data: dict) -> Room:
         raise Conflict(f"room '{data['code']}' already exists in '{school.code}'",
                        {"code": ["already exists"]})
     room = Room(school=school, code=data["code"], name=data["name"], kind=data.get("kind", "classroom"),
-                building=data.get("building"), floor=data.get("floor"), profile=_profile(data.get("profile")))
+                building=data.get("building"), floor=data.get("floor"), profile=_profile(data.get("profile")),
+                items=_items(data.get("items")), target_date=data.get("target_date"))
     db.session.add(room)
     db.session.flush()
     audit.record("create", "room", room.id, f"{school.code}/{room.code}", audit.diff({}, _state(room)), school.code)
@@ -63,9 +71,11 @@ def update_room(school_code: str, room_code: str, data: dict) -> Room:
     if "code" in data and data["code"] != room.code:
         if db.session.scalar(select(Room).where(Room.school_id == room.school_id, Room.code == data["code"])):
             raise Conflict(f"room '{data['code']}' already exists in '{school_code}'", {"code": ["already exists"]})
-    for key in ("code", "name", "kind", "building", "floor"):
+    for key in ("code", "name", "kind", "building", "floor", "target_date"):
         if key in data:
             setattr(room, key, data[key])
+    if "items" in data:
+        room.items = _items(data["items"])
     if "profile" in data:
         room.profile = _profile(data["profile"])
     changes = audit.diff(before, _state(room))

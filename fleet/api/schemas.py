@@ -11,6 +11,8 @@ from inventory.formats.records import MAX_AMOUNT
 from .fields import IP, Hostname, Mac, Network
 
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on every database
+MAX_ROOM_ITEMS = 500  # per kind and room; more is a typing slip, not a classroom
+DEVICE_KINDS = tuple(kind.value for kind in DeviceKind)
 
 
 def _text(limit: int, **kw):
@@ -184,6 +186,13 @@ class RoomOut(Schema):
     floor = fields.Integer(allow_none=True)
     profile = fields.String(allow_none=True)
     devices = fields.Integer()
+    items = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                        metadata={"description": "the room's own counts laid over its profile's; 0 drops a kind"})
+    required = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                           metadata={"description": "what the room needs: the profile's items with the room's own "
+                                                    "laid over them"})
+    target_date = _formatted("date")
+    effective_target_date = _formatted("date")
 
 
 class RoomWrite(Schema):
@@ -193,6 +202,23 @@ class RoomWrite(Schema):
     building = _text(40)
     floor = fields.Integer(allow_none=True)
     profile = _text(40)
+    items = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), allow_none=True, metadata={
+        "description": f"device kind → count (0 to {MAX_ROOM_ITEMS}) laid over the profile's items; 0 drops a kind, "
+                       "{} or null keeps the profile as it is"})
+    target_date = fields.Date(allow_none=True, metadata={"description": "when the room should be complete; null: "
+                                                                        "the school's target date"})
+
+    @validates_schema
+    def _items_are_kinds_and_counts(self, data, **kwargs):
+        # Each bad entry is named items.<kind>, so a client sees which line of its table to fix.
+        errors = {}
+        for kind, count in (data.get("items") or {}).items():
+            if kind not in DEVICE_KINDS:
+                errors[f"items.{kind}"] = [f"'{kind}' is not a device kind; one of: {', '.join(DEVICE_KINDS)}"]
+            elif isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_ROOM_ITEMS:
+                errors[f"items.{kind}"] = [f"must be a whole number from 0 to {MAX_ROOM_ITEMS}"]
+        if errors:
+            raise ValidationError(errors)
 
 
 class RoomPatch(RoomWrite):

@@ -8,6 +8,7 @@ from inventory import schools as school_service
 from inventory.db import db
 from inventory.devices import school_by_code
 from inventory.models import Device, Room, School
+from provisioning.rollout import Room as PlannedRoom
 
 from . import api_blueprint
 from ..auth import require
@@ -32,8 +33,18 @@ def _school_dict(school: School, rooms: int, devices: int) -> dict:
 
 
 def _room_dict(room: Room, devices: int) -> dict:
+    # `required` is worked out as the rollout does, so the room and its rollout line never disagree.
+    planned = PlannedRoom(school=room.school.code, code=room.code, profile=room.profile.items if room.profile else {},
+                          overrides=room.items or {})
+    target = room.target_date or room.school.target_date
     return {"code": room.code, "name": room.name, "kind": room.kind, "building": room.building,
-            "floor": room.floor, "profile": room.profile.code if room.profile else None, "devices": devices}
+            "floor": room.floor, "profile": room.profile.code if room.profile else None, "devices": devices,
+            "items": dict(room.items or {}), "required": planned.required(), "target_date": _day(room.target_date),
+            "effective_target_date": _day(target)}
+
+
+def _day(value) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _count_by(column, *where) -> dict:
@@ -117,8 +128,11 @@ class RoomByCode(MethodView):
     @blp.arguments(RoomPatch(partial=True))
     @blp.response(200, RoomOut)
     def patch(self, data, code, room_code):
-        """Change a room."""
-        require("admin")
+        """Change a room; a support token may change what it needs and by when (items, target_date) at its schools."""
+        if set(data) <= room_service.ROLLOUT_FIELDS:
+            require("write", code)
+        else:
+            require("admin")
         room = room_service.update_room(code, room_code, data)
         return _room_dict(room, room_service.device_count(room))
 
