@@ -98,6 +98,9 @@ def demo_command(serve_after, host, port):
     """Load schools.yaml and a generated demo fleet into the database; print an admin token."""
     from flask_migrate import upgrade
 
+    from discovery.demo import seed_history
+    from inventory.devices import local_today
+    from provisioning.demo import record_invoices
     from inventory.demo_load import load_demo
     from inventory.tokens import create_token
 
@@ -107,6 +110,8 @@ def demo_command(serve_after, host, port):
         path = SHIPPED_SCHOOLS  # the demo carrier shipped beside the source, wherever the command is run from
     summary = load_demo(path)
     click.echo(summary)
+    click.echo(seed_history(zone=current_app.config.get("TIMEZONE")))
+    click.echo(record_invoices(local_today()))
     _token, plain = create_token("admin", name=None)
     click.echo(f"admin API token (shown once): {plain}")
     if serve_after:
@@ -166,6 +171,24 @@ def import_devices(file, fmt, school, dry_run, create_rooms):
     for line in result.lines:
         click.echo(line)
     click.echo(result.summary(dry_run))
+
+
+@import_group.command("purchases")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), help="Default: from the file name.")
+@click.option("--dry-run", is_flag=True, help="Show what would be recorded; write nothing.")
+@with_appcontext
+@user_errors
+def import_purchases(file, fmt, dry_run):
+    """Record invoices from CSV or XLSX, one row per invoiced device; all or nothing, re-importable."""
+    from provisioning.purchase_files import read_invoices
+    from provisioning.purchases import file_label, import_invoices
+
+    path = Path(file)
+    if not path.is_file():
+        raise FleetError(f"{file}: no such file")
+    records = read_invoices(path.read_bytes(), path.name, fmt)
+    click.echo(import_invoices(records, file_label(path.name), dry_run=dry_run).summary(dry_run))
 
 
 @click.group("export")

@@ -50,8 +50,9 @@ def report_funding(grant, fmt, output):
     except OSError as error:
         raise click.ClickException(f"cannot write {path}: {error.strerror}") from None
     total = report.total()
+    requested = sum((figures.requested_now for figures in report.grants), service.ZERO)
     click.echo(f"{path}: {len(report.grants)} grant(s), {total.devices} device(s), net {service.money(total.net)} €, "
-               f"gross {service.money(total.gross)} €, requested now {service.money(total.requested_now)} €, "
+               f"gross {service.money(total.gross)} €, requested now {service.money(requested)} €, "
                f"{len(report.findings)} rule finding(s)")
 
 

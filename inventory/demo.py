@@ -20,6 +20,8 @@ VAT = Decimal("1.19")
 CENT = Decimal("0.01")
 FIRST_PURCHASE, LAST_PURCHASE = date(2020, 9, 1), date(2024, 6, 30)
 ORDER_YEAR = 2024
+INSTALLED_AFTER = timedelta(days=21)  # delivered devices go into service three weeks after their invoice
+NOT_IN_SERVICE = frozenset({"planned", "ordered", "in_stock"})
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: serial labels avoid them next to 1 and 0
 DIGITS = "0123456789"
 MEDIA = frozenset({"interactive_display", "ops_pc", "document_camera", "projector"})
@@ -229,6 +231,7 @@ class _School:
             "invoice": lot.invoice, "price_net": str(net), "price_gross": str(gross(net)), "grant": lot.grant,
             "category": CATEGORY.get(kind, "") if lot.grant else "",
             "warranty_end": _add_years(day, product.warranty).isoformat() if day else "",
+            "commissioned": (day + INSTALLED_AFTER).isoformat() if day and status not in NOT_IN_SERVICE else "",
             "notes": self._note(status, kind, lot) if notes is None else notes,
         }
 

@@ -1,12 +1,19 @@
 """Device service: register, change, retire; keeps identities unique and leaves an audit trail."""
 
+from datetime import date, datetime
+
+from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from . import audit
+from .cron import DEFAULT_TIMEZONE, zone
 from .db import db
 from .errors import (DeviceNotFound, DuplicateAssetTag, DuplicateMac, DuplicateSerial, InvalidInput,
                      UnknownRoom, UnknownSchool)
 from .models import Device, Interface, Room, School
+
+# A device moving from one of these to active is put into service then.
+COMMISSIONED_FROM = ("planned", "ordered", "in_stock")
 
 # Writable columns, named as the API and the import files name them.
 COLUMN_OF = {
@@ -14,8 +21,15 @@ COLUMN_OF = {
     "asset_tag": "asset_tag", "hostname": "hostname", "ip": "ip", "borrower": "borrower",
     "supplier": "supplier", "invoice": "invoice", "purchase_date": "purchase_date",
     "price_net": "price_net", "price_gross": "price_gross", "grant": "grant_ref",
-    "category": "funding_category", "warranty_end": "warranty_end", "notes": "notes",
+    "category": "funding_category", "warranty_end": "warranty_end", "commissioned": "commissioned_on",
+    "notes": "notes",
 }
+
+
+def local_today() -> date:
+    """Today in the schools' time zone, FLEET_TIMEZONE (a commissioning date is a local day)."""
+    name = current_app.config.get("TIMEZONE") if has_app_context() else None
+    return datetime.now(zone(name or DEFAULT_TIMEZONE)).date()
 
 
 def get_device(device_id: int) -> Device:
@@ -161,6 +175,10 @@ def update_device(device_id: int, data: dict, commit: bool = True, retire_reason
     before = snapshot(device)
     if data.get("status", device.status) != "retired":
         check_identities(*_identity_of(device, data), exclude_id=device.id)
+    if (data.get("status") == "active" and device.status in COMMISSIONED_FROM and device.commissioned_on is None
+            and data.get("commissioned") is None):
+        # Going into service for the first time: that day is its commissioning date (the earmark may count from it).
+        data = {**data, "commissioned": local_today()}
     _apply(device, data)
     db.session.flush()
     changes = audit.diff(before, snapshot(device))
@@ -181,8 +199,22 @@ def replacement(data: dict) -> dict:
 
 
 def never_used(device: Device) -> bool:
-    """Planned or ordered and never seen: a mistake that can simply be deleted."""
-    return device.status in ("planned", "ordered") and device.last_seen_at is None and not device.children
+    """Planned or ordered, never seen and held by nothing: a mistake that can simply be deleted."""
+    return (device.status in ("planned", "ordered") and device.last_seen_at is None and not device.children
+            and not _held_elsewhere(device))
+
+
+def _held_elsewhere(device: Device) -> bool:
+    """Whether a row of another table that must keep its device (an invoice line, say) points at this one."""
+    # Found through the metadata, so the inventory needs to know nothing of the packages built on it.
+    for table in db.metadata.tables.values():
+        if table.name == Device.__tablename__:
+            continue
+        for key in table.foreign_keys:
+            if key.column.table.name == Device.__tablename__ and key.ondelete is None:
+                if db.session.execute(select(key.parent).where(key.parent == device.id).limit(1)).first():
+                    return True
+    return False
 
 
 def remove_device(device_id: int, retire_reason: str | None = None) -> str:

@@ -30,7 +30,8 @@ def export_rows(school: str | None = None, include_retired: bool = True) -> list
             "parent_serial": device.parent.serial if device.parent else None,
             "purchase_date": device.purchase_date, "supplier": device.supplier, "invoice": device.invoice,
             "price_net": device.price_net, "price_gross": device.price_gross, "grant": device.grant_ref,
-            "category": device.funding_category, "warranty_end": device.warranty_end, "notes": device.notes,
+            "category": device.funding_category, "warranty_end": device.warranty_end,
+            "commissioned": device.commissioned_on, "notes": device.notes,
         })
     return rows
 

@@ -53,15 +53,17 @@ def _chunks(values: list) -> list[list]:
     return [values[i:i + CHUNK] for i in range(0, len(values), CHUNK)]
 
 
+DEVICE_ATTRIBUTE = {"commissioned": "commissioned_on"}  # file columns a device names otherwise
 FINGERPRINT = ("kind", "vendor", "model", "hostname", "ip", "purchase_date", "supplier", "invoice", "price_net",
-               "price_gross", "warranty_end", "notes")
+               "price_gross", "warranty_end", "commissioned", "notes")
 
 
 def _fingerprint(school: str, room: str | None, item) -> tuple:
     """Every column but status of a device without identities (records and devices name grants differently)."""
     grant = getattr(item, "grant", None) if hasattr(item, "grant") else item.grant_ref
     category = getattr(item, "category", None) if hasattr(item, "category") else item.funding_category
-    return (school, room, grant, category, *(getattr(item, name) for name in FINGERPRINT))
+    return (school, room, grant, category,
+            *(getattr(item, name if hasattr(item, name) else DEVICE_ATTRIBUTE[name]) for name in FINGERPRINT))
 
 
 class _Index:
@@ -146,7 +148,7 @@ def _record_data(record, school_code: str) -> dict:
     data = {"school": school_code}
     for name in ("room", "kind", "vendor", "model", "serial", "asset_tag", "hostname", "ip", "status",
                  "purchase_date", "supplier", "invoice", "price_net", "price_gross", "grant", "category",
-                 "warranty_end", "notes"):
+                 "warranty_end", "commissioned", "notes"):
         value = getattr(record, name)
         if value is not None and value != "":
             data[name] = value

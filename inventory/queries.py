@@ -25,7 +25,8 @@ ROW_COLUMNS = (
     Device.id, Device.parent_id, Device.kind, Device.status, Device.vendor, Device.model, Device.serial,
     Device.asset_tag, Device.hostname, Device.ip, Device.borrower, Device.supplier, Device.invoice,
     Device.purchase_date, Device.price_net, Device.price_gross, Device.grant_ref, Device.funding_category,
-    Device.warranty_end, Device.notes, Device.last_seen_at, Device.last_seen_ip, Device.last_seen_where,
+    Device.warranty_end, Device.commissioned_on, Device.notes, Device.last_seen_at, Device.last_seen_ip,
+    Device.last_seen_where,
     Device.created_at, Device.updated_at,
 )
 LIST_FIELDS = (*(column.key for column in ROW_COLUMNS), "school", "room", "macs")

@@ -1,8 +1,8 @@
 """The funding rules run on the database: rows → provisioning.facts.Facts → rules.check → findings.
 
 What the inventory does not record yet is decided here:
-- an item's invoice date is the device's purchase date; it has no commissioning date (the earmark then counts from
-  the project end, or the invoice date where the programme counts per device);
+- an item's invoice date is the device's purchase date, its commissioning date the device's (where none is
+  recorded, the invoice date stands in where the programme counts the earmark per device);
 - a device is retired on the day of the last audit event that set its status to retired (else today stands in);
 - a device in a room of kind 'admin' is in administrative use (R3), every other one in teaching;
 - a funded device without a price counts as 0,00 € (R5 still names it when it has no invoice date);
@@ -26,7 +26,7 @@ from inventory.models import AuditEvent, Carrier, Device, Room, School
 from . import facts as f
 from .grants import GrantNotFound, catalogue
 from .ledger import INFRASTRUCTURE, Ledger
-from .models import Grant
+from .models import Grant, Purchase, PurchaseLine
 from .programmes import for_carrier
 from .rules import check
 
@@ -90,6 +90,9 @@ class DeviceRow(NamedTuple):
     room_code: str | None
     room_name: str | None
     room_kind: str | None
+    commissioned_on: date | None
+    paid_date: date | None  # of the invoice listing the device
+    reimbursed_date: date | None
 
 
 def funded_devices() -> list[DeviceRow]:
@@ -101,8 +104,10 @@ def funded_devices() -> list[DeviceRow]:
                     Device.price_net, Device.price_gross, Device.grant_ref, Device.funding_category,
                     School.code.label("school_code"), School.number.label("school_number"),
                     School.type.label("school_type"), Room.code.label("room_code"), Room.name.label("room_name"),
-                    Room.kind.label("room_kind"))
+                    Room.kind.label("room_kind"), Device.commissioned_on, Purchase.paid_date, Purchase.reimbursed_date)
              .join(School, Device.school_id == School.id).outerjoin(Room, Device.room_id == Room.id)
+             .outerjoin(PurchaseLine, PurchaseLine.device_id == Device.id)
+             .outerjoin(Purchase, Purchase.id == PurchaseLine.purchase_id)
              .where(or_(and_(Device.grant_ref.is_not(None), Device.grant_ref != ""),
                         Device.funding_category.in_(sorted(INFRASTRUCTURE))))
              .order_by(Device.id))
@@ -127,7 +132,8 @@ def item_of(device, retired_at: date | None, retire_reason: str | None, grants: 
     return f.Item(id=device.id, school=device.school_code, kind=device.kind, category=device.funding_category or None,
                   grant=device.grant_ref if device.grant_ref in grants else None, net=device.price_net or ZERO,
                   gross=device.price_gross or ZERO,
-                  invoice_date=device.purchase_date, asset_tag=device.asset_tag, status=device.status,
+                  invoice_date=device.purchase_date, commissioned=device.commissioned_on,
+                  asset_tag=device.asset_tag, status=device.status,
                   retired_at=retired_at, retire_reason=retire_reason, use="administration" if admin else "teaching")
 
 

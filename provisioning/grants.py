@@ -242,7 +242,7 @@ def _schools(codes: list[str]) -> list[School]:
 
 # Retiring a funded device (R8)
 
-def earmark_end_of(grant_ref: str | None, invoice_date: date | None) -> date | None:
+def earmark_end_of(grant_ref: str | None, start: date | None) -> date | None:
     """The end of a device's earmark as rule R8 counts it; None when it names no known grant or has no earmark."""
     if not grant_ref:
         return None
@@ -250,15 +250,15 @@ def earmark_end_of(grant_ref: str | None, invoice_date: date | None) -> date | N
     programme = carrier_programmes().get(grant.programme) if grant is not None else None
     if programme is None:
         return None
-    # As checks.py: no commissioning date is recorded, so the invoice (purchase) date stands in.
-    return programme.grant_earmark_end(grant.project_end, invoice_date)
+    # start: the commissioning date, else the invoice date, as checks.py and rule R8 count it.
+    return programme.grant_earmark_end(grant.project_end, start)
 
 
 def check_retirement(device: Device, reason: str | None, field: str, today: date | None = None) -> None:
     """Raise RetireReasonRequired when device is funded and its earmark runs past today and no reason is given."""
     if reason:
         return
-    end = earmark_end_of(device.grant_ref, device.purchase_date)
+    end = earmark_end_of(device.grant_ref, device.commissioned_on or device.purchase_date)
     if end is not None and (today or date.today()) < end:  # retiring on the last day is allowed, as in R8
         raise RetireReasonRequired(field, device.id, device.grant_ref, end)
 

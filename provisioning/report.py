@@ -6,13 +6,16 @@ names one grant, and a child such as an OPS PC counts on its own price only):
 - cost: an item's amount as its programme counts (cost_basis: gross or net);
 - committed: cost of devices with a price but no invoice number yet (planned, ordered, or otherwise not invoiced);
 - invoiced: cost of devices with an invoice number;
-- paid: the inventory records no payment date yet, so invoiced devices are taken as paid and the payment date column
-  stays empty; `paid_basis` in the JSON says so;
+- paid: cost of invoiced devices whose recorded invoice (`fleet import purchases`) has a payment date;
 - eligible share: the funding rate (the notice's, at most 1 − own share) × the eligible cost (rules' ledger: not
   excluded by R3, invoiced inside the window, counted up to a gross cap), per device to the cent;
-- already reimbursed: 0 until payments by the Land are recorded; requested now: the eligible share of invoiced devices;
-- remaining: approved − eligible share of invoiced and committed devices; below zero, the eligible cost is more than
-  the notice covers (its amount caps the payout, the rest is the carrier's own money).
+- already reimbursed: the eligible share of invoiced devices whose invoice the Land has reimbursed (its recorded
+  reimbursement date); requested now: the eligible share of the other invoiced devices;
+- per grant, the notice's amount caps the payout: requested now is at most approved − already reimbursed, the part of
+  the invoiced devices' share beyond that is `cut` (the carrier pays it from its own money), and
+  `beyond_approved` is how far the share of invoiced and committed devices goes past the approved amount;
+- remaining: approved − already reimbursed − requested now − the share of committed devices, never below zero.
+Per device, school, room and category the figures are the devices' own, before the cap.
 """
 
 import gc
@@ -36,8 +39,8 @@ from .models import Grant
 from .rules import eligible_costs
 
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
-PAID_BASIS = "no payment dates are recorded yet: invoiced devices count as paid, the payment date stays empty"
-REIMBURSED_BASIS = "already reimbursed is 0 until payments by the Land are recorded"
+PAID_BASIS = "invoiced devices whose recorded invoice has a payment date"
+REIMBURSED_BASIS = "eligible share of invoiced devices whose recorded invoice has a reimbursement date"
 
 
 class Line(NamedTuple):
@@ -72,10 +75,10 @@ class Line(NamedTuple):
     parent: int | None
     invoiced: bool  # has an invoice number
     committed: bool  # priced, not invoiced yet
+    payment_date: date | None
+    commissioned: date | None
+    reimbursed: Decimal
     quantity: int = 1
-    payment_date: date | None = None  # not recorded yet
-    commissioned: date | None = None  # not recorded yet
-    reimbursed: Decimal = ZERO  # not recorded yet
 
 
 @dataclass
@@ -92,6 +95,8 @@ class Sums:
     committed_share: Decimal = ZERO
     invoiced_net: Decimal = ZERO
     invoiced_gross: Decimal = ZERO
+    paid: Decimal = ZERO
+    reimbursed: Decimal = ZERO
 
     def merge(self, other: "Sums") -> None:
         self.devices += other.devices
@@ -104,6 +109,8 @@ class Sums:
         self.committed_share += other.committed_share
         self.invoiced_net += other.invoiced_net
         self.invoiced_gross += other.invoiced_gross
+        self.paid += other.paid
+        self.reimbursed += other.reimbursed
 
     def add(self, line: Line) -> None:
         self.devices += 1
@@ -111,8 +118,11 @@ class Sums:
         self.gross += line.gross
         self.eligible_share += line.eligible_share
         self.requested_now += line.requested_now
+        self.reimbursed += line.reimbursed
         if line.invoiced:
             self.invoiced += line.cost
+            if line.payment_date is not None:
+                self.paid += line.cost
             self.invoiced_net += line.net
             self.invoiced_gross += line.gross
         elif line.committed:
@@ -128,8 +138,23 @@ class GrantFigures:
     sums: Sums
 
     @property
+    def requested_now(self) -> Decimal:
+        """The invoiced devices' share not yet reimbursed, up to what the notice has left."""
+        return max(ZERO, min(self.sums.requested_now, self.grant.amount - self.sums.reimbursed))
+
+    @property
+    def cut(self) -> Decimal:
+        """The invoiced devices' share the notice does not cover."""
+        return self.sums.requested_now - self.requested_now
+
+    @property
+    def beyond_approved(self) -> Decimal:
+        return max(ZERO, self.sums.reimbursed + self.sums.requested_now + self.sums.committed_share
+                   - self.grant.amount)
+
+    @property
     def remaining(self) -> Decimal:
-        return self.grant.amount - self.sums.requested_now - self.sums.committed_share
+        return max(ZERO, self.grant.amount - self.sums.reimbursed - self.requested_now - self.sums.committed_share)
 
 
 @dataclass(frozen=True)
@@ -144,6 +169,7 @@ class Receipt:
     devices: int
     net: Decimal
     gross: Decimal
+    paid_date: date | None = None  # the latest payment recorded for its devices
 
 
 @dataclass(frozen=True)
@@ -231,6 +257,7 @@ def _line(entry: Funded, row: checks.DeviceRow, costs: dict, rates: dict[str, De
     share = (rates[ref] * costs.get(item.id, ZERO)).quantize(CENT, ROUND_HALF_UP)
     invoiced = bool(row.invoice and row.invoice.strip())
     start = item.commissioned or item.invoice_date
+    reimbursed = invoiced and row.reimbursed_date is not None
     key = (ref, start)
     earmark = earmarks.get(key, False)
     if earmark is False:  # few distinct days: many devices share an invoice
@@ -239,9 +266,10 @@ def _line(entry: Funded, row: checks.DeviceRow, costs: dict, rates: dict[str, De
     return Line(item.id, ref, grant.decided, programme.code, item.school, row.school_number, row.school_type,
                 row.room_code, row.room_name, item.category, item.kind, row.vendor, row.model, row.serial,
                 row.asset_tag, row.supplier, row.invoice, item.invoice_date, net, gross,
-                programme.cost(net, gross), share, share if invoiced else ZERO, earmark,
+                programme.cost(net, gross), share, share if invoiced and not reimbursed else ZERO, earmark,
                 item.status, row.parent_id, invoiced,
-                not invoiced and (row.price_net is not None or row.price_gross is not None))
+                not invoiced and (row.price_net is not None or row.price_gross is not None),
+                row.paid_date if invoiced else None, item.commissioned, share if reimbursed else ZERO)
 
 
 def _regrouped(buckets: dict, key) -> dict:
@@ -263,8 +291,10 @@ def _receipts(lines: list[Line]) -> list[Receipt]:
         kinds = Counter(line.kind for line in group)
         schools = sorted({line.school for line in group})
         purpose = ", ".join(f"{count} × {kind}" for kind, count in sorted(kinds.items())) + f" für {', '.join(schools)}"
+        paid = [line.payment_date for line in group if line.payment_date]
         receipts.append(Receipt(ref, invoice, supplier or None, min(days) if days else None, purpose, len(group),
-                                sum((line.net for line in group), ZERO), sum((line.gross for line in group), ZERO)))
+                                sum((line.net for line in group), ZERO), sum((line.gross for line in group), ZERO),
+                                max(paid) if paid else None))
     return sorted(receipts, key=lambda r: (r.grant, r.invoice_date or date.max, r.invoice))
 
 
@@ -302,12 +332,14 @@ def _grant_dict(figures: GrantFigures) -> dict:
     return {"ref": grant.ref, "programme": grant.programme, "decided": grant.decided.isoformat(),
             "schools": grant.school_codes, "cost_basis": figures.cost_basis, "rate": rate_text(figures.rate),
             "approved": money(grant.amount), "committed": money(sums.committed), "invoiced": money(sums.invoiced),
-            "paid": money(sums.invoiced), "requested_now": money(sums.requested_now), "reimbursed": money(ZERO),
-            "remaining": money(figures.remaining), "devices": sums.devices, "net": money(sums.net),
-            "gross": money(sums.gross)}
+            "paid": money(sums.paid), "reimbursed": money(sums.reimbursed),
+            "requested_now": money(figures.requested_now), "cut": money(figures.cut),
+            "beyond_approved": money(figures.beyond_approved), "remaining": money(figures.remaining),
+            "devices": sums.devices, "net": money(sums.net), "gross": money(sums.gross)}
 
 
 def _sums_dict(sums: Sums) -> dict:
     return {"devices": sums.devices, "net": money(sums.net), "gross": money(sums.gross),
-            "committed": money(sums.committed), "invoiced": money(sums.invoiced),
-            "eligible_share": money(sums.eligible_share), "requested_now": money(sums.requested_now)}
+            "committed": money(sums.committed), "invoiced": money(sums.invoiced), "paid": money(sums.paid),
+            "eligible_share": money(sums.eligible_share), "reimbursed": money(sums.reimbursed),
+            "requested_now": money(sums.requested_now)}

@@ -40,12 +40,14 @@ STATUSES = {"planned": "geplant", "ordered": "bestellt", "in_stock": "auf Lager"
             "loaned": "verliehen", "repair": "in Reparatur", "missing": "vermisst", "retired": "ausgesondert"}
 SCHOOL_TYPES = {"general": "allgemeinbildend", "vocational": "berufsbildend"}
 SEVERITIES = {"error": "Fehler", "risk": "Rückforderungsrisiko", "warning": "Hinweis"}
+CUT = "Kürzung auf den bewilligten Betrag"
 NOTES = (
-    "Bereits erstattet: 0,00 €, bis Zahlungen des Landes erfasst werden.",
-    "Jetzt beantragt: Förderanteil der abgerechneten Geräte (mit Rechnungsnummer) = Fördersatz × förderfähige Kosten "
-    "(brutto oder netto, wie das Programm rechnet; nicht förderfähige Posten zählen 0).",
-    "Zahlungsdatum: noch nicht erfasst; abgerechnete Geräte gelten als bezahlt.",
+    "Bereits erstattet: Förderanteil der Geräte, deren Rechnung das Land schon erstattet hat (Erstattungsdatum).",
+    "Jetzt beantragt: Förderanteil der übrigen abgerechneten Geräte (mit Rechnungsnummer) = Fördersatz × "
+    "förderfähige Kosten (brutto oder netto, wie das Programm rechnet; nicht förderfähige Posten zählen 0).",
+    "Zahlungsdatum: wie die erfasste Rechnung es nennt; leer, solange keine Zahlung erfasst ist.",
     "Netto/Brutto gesamt: alle Geräte der Zuwendung, auch bestellte ohne Rechnung.",
+    f"{CUT}: der Förderanteil, den der Bescheid nicht mehr deckt; ihn trägt der Träger aus eigenen Mitteln.",
 )
 
 
@@ -269,24 +271,36 @@ def _with_rows(data: bytes, sheets: dict[str, list[str]]) -> bytes:
 def _overview(book: Workbook, report: Report) -> tuple:
     headers = ["Aktenzeichen", "Programm", "Kategorie", "Geräte", "Bereits erstattet", "Jetzt beantragt", "Summe",
                "Brutto abgerechnet", "Netto gesamt", "Brutto gesamt"]
-    programmes = {figures.grant.ref: figures.grant.programme for figures in report.grants}
-    rows = [[ref, programmes.get(ref), CATEGORIES.get(category, category), *_figures(sums)]
-            for (ref, category), sums in report.by_category.items()]
-    rows.append(["Summe", None, None, *_figures(report.total())])
+    grants = {figures.grant.ref: figures for figures in report.grants}
+    rows, cuts, items = [], ZERO, list(report.by_category.items())
+    for index, ((ref, category), sums) in enumerate(items):
+        rows.append([ref, grants[ref].grant.programme if ref in grants else None, CATEGORIES.get(category, category),
+                     *_figures(sums)])
+        last_of_grant = index + 1 == len(items) or items[index + 1][0][0] != ref
+        if last_of_grant and ref in grants and grants[ref].cut:
+            # The notice caps the payout: what its amount does not cover is not requested.
+            cut = grants[ref].cut
+            cuts += cut
+            rows.append([ref, grants[ref].grant.programme, CUT, None, None, -cut, -cut, None, None, None])
+    total = _figures(report.total())
+    total[2] -= cuts
+    total[3] -= cuts
+    rows.append(["Summe", None, None, *total])
     formats = [None, None, None, "0", EURO, EURO, EURO, EURO, EURO, EURO]
     return _sheet(book, "Übersicht", headers, rows, formats, trailer=NOTES)
 
 
 def _figures(sums: Sums) -> list:
-    return [sums.devices, ZERO, sums.requested_now, sums.requested_now, sums.invoiced_gross, sums.net, sums.gross]
+    return [sums.devices, sums.reimbursed, sums.requested_now, sums.reimbursed + sums.requested_now,
+            sums.invoiced_gross, sums.net, sums.gross]
 
 
 def _receipts(book: Workbook, report: Report) -> tuple:
     headers = ["Aktenzeichen", "Datum", "Zahlungsempfänger", "Rechnungsnummer", "Verwendungszweck", "Geräte", "Netto",
-               "Betrag (brutto)"]
-    rows = [[r.grant, r.invoice_date, r.supplier, r.invoice, r.purpose, r.devices, r.net, r.gross]
+               "Betrag (brutto)", "Bezahlt am"]
+    rows = [[r.grant, r.invoice_date, r.supplier, r.invoice, r.purpose, r.devices, r.net, r.gross, r.paid_date]
             for r in report.receipts]
-    return _sheet(book, "Belegliste", headers, rows, [None, DAY, None, None, None, "0", EURO, EURO])
+    return _sheet(book, "Belegliste", headers, rows, [None, DAY, None, None, None, "0", EURO, EURO, DAY])
 
 
 def _devices(book: Workbook, report: Report) -> tuple:

@@ -31,9 +31,12 @@ def api_blueprint(name: str, import_name: str, path: str, description: str, json
 
 def register_api(app: Flask) -> FleetApi:
     """Create the API for this app and register every blueprint."""
-    from . import devices, discovery, funding, grants_write, observations, rollout, schools, tokens, transfers
+    from . import (devices, discovery, funding, grants_write, observations, purchases, rollout, schools, tokens,
+                   transfers)
 
     api = FleetApi(app)
-    for module in (schools, devices, transfers, tokens, discovery, observations, rollout, funding, grants_write):
+    for module in (schools, devices, transfers, tokens, discovery, observations, rollout, funding, grants_write,
+                   purchases):
         api.register_blueprint(module.blp)
+    api.register_blueprint(purchases.files)
     return api

@@ -67,6 +67,7 @@ class DeviceWrite(Schema):
     grant = _text(60)
     category = fields.String(allow_none=True, validate=validate.OneOf([c.value for c in FundingCategory]))
     warranty_end = fields.Date(allow_none=True)
+    commissioned = fields.Date(allow_none=True, metadata={"description": "put into service (Inbetriebnahme)"})
     notes = _text(2000)
     interfaces = fields.List(fields.Nested(InterfaceIn))
     retire_reason = _text(500, load_only=True, metadata={
@@ -126,6 +127,7 @@ class DeviceOut(Schema):
     grant = fields.String(allow_none=True)
     category = fields.String(allow_none=True)
     warranty_end = _formatted("date")
+    commissioned = _formatted("date")
     notes = fields.String(allow_none=True)
     macs = fields.List(fields.String())
     last_seen = fields.Nested(LastSeen, allow_none=True)

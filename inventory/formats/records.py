@@ -20,7 +20,7 @@ from ..errors import FileRejected, InvalidInput
 COLUMNS = (
     "school", "room", "kind", "vendor", "model", "serial", "asset_tag", "hostname", "macs", "ip", "status",
     "parent_serial", "purchase_date", "supplier", "invoice", "price_net", "price_gross", "grant", "category",
-    "warranty_end", "notes",
+    "warranty_end", "commissioned", "notes",
 )
 
 LIMITS = {
@@ -90,6 +90,7 @@ class DeviceRecord:
     grant: str | None
     category: str | None
     warranty_end: date | None
+    commissioned: date | None
     notes: str | None
     lines: tuple[int, ...]
 
@@ -184,7 +185,8 @@ def _ip(column: str, value: str) -> str:
         raise ValueError(f"'{value}' is not an IP address") from None
 
 
-def _date(column: str, value: str) -> date:
+def date_cell(column: str, value: str) -> date:
+    """A date cell: YYYY-MM-DD or TT.MM.JJJJ."""
     try:
         if _ISO_DATE.fullmatch(value):
             return date.fromisoformat(value)
@@ -200,7 +202,8 @@ def _date(column: str, value: str) -> date:
 MAX_AMOUNT = Decimal("9999999999.99")  # Numeric(12, 2)
 
 
-def _money(column: str, value: str) -> Decimal:
+def money_cell(column: str, value: str) -> Decimal:
+    """An amount cell: 1190.00, 1.190,00, 1,190.00, with or without €; at most 2 decimals, never negative."""
     text = re.sub(r"\s", "", value.replace("€", "").replace("EUR", ""))
     negative = text.startswith("-")
     digits = text.lstrip("-+")
@@ -227,8 +230,9 @@ def _money(column: str, value: str) -> Decimal:
 
 _PARSERS = {
     "kind": _choice(DeviceKind), "status": _choice(DeviceStatus), "category": _choice(FundingCategory),
-    "hostname": _hostname, "macs": _macs, "ip": _ip, "purchase_date": _date, "warranty_end": _date,
-    "price_net": _money, "price_gross": _money,
+    "hostname": _hostname, "macs": _macs, "ip": _ip, "purchase_date": date_cell, "warranty_end": date_cell,
+    "commissioned": date_cell,
+    "price_net": money_cell, "price_gross": money_cell,
 }
 
 

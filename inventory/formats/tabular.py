@@ -11,6 +11,8 @@ import csv
 import io
 import warnings
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -41,6 +43,7 @@ _GERMAN_NAMES = {
     "grant": ("Förderung", "Zuwendung", "Aktenzeichen"),
     "category": ("Kategorie", "Investitionsart"),
     "warranty_end": ("Garantie bis", "Gewährleistung bis", "Garantieende"),
+    "commissioned": ("Inbetriebnahme", "In Betrieb seit", "commissioning date"),
     "notes": ("Bemerkung", "Bemerkungen", "Notizen", "Notiz"),
 }
 
@@ -49,14 +52,31 @@ def _key(name: str) -> str:
     return " ".join(name.casefold().replace("_", " ").split())
 
 
-_ALIASES = {_key(name): column for column in COLUMNS for name in (column, *_GERMAN_NAMES.get(column, ()))}
+@dataclass(frozen=True)
+class Layout:
+    """What a table file holds: its canonical columns, the other names a header may give them, the columns every
+    file needs (with the hint its error gives) and what one row is."""
+
+    row: str
+    columns: tuple[str, ...]
+    names: Mapping[str, tuple[str, ...]]
+    required: Mapping[str, str]
+    example: str
+
+    @cached_property
+    def aliases(self) -> dict[str, str]:
+        return {_key(name): column for column in self.columns for name in (column, *self.names.get(column, ()))}
+
+
+DEVICES = Layout("device", COLUMNS, _GERMAN_NAMES, {"kind": "also called Art, Geräteart or Typ"},
+                 "German names such as Raum or Seriennummer work too")
 _MONEY = ("price_net", "price_gross")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
 
-def header_columns(cells: Iterable[str]) -> list[str | None]:
+def header_columns(cells: Iterable[str], layout: Layout = DEVICES) -> list[str | None]:
     """The canonical column each header cell names, None where it names none."""
-    return [_ALIASES.get(_key(cell)) for cell in cells]
+    return [layout.aliases.get(_key(cell)) for cell in cells]
 
 
 def decode_text(data: bytes, filename: str) -> str:
@@ -77,24 +97,24 @@ def decode_text(data: bytes, filename: str) -> str:
                            f"Windows-1252 text"]) from None
 
 
-def _rows(table: Iterable[tuple[int, list[str]]], filename: str) -> list[Row]:
+def _rows(table: Iterable[tuple[int, list[str]]], filename: str, layout: Layout = DEVICES) -> list[Row]:
     """(line, cells) with a header first → rows keyed by canonical column; every problem is collected."""
     lines = ((line, [cell.strip() for cell in cells]) for line, cells in table)
     header_line, header = next(((line, cells) for line, cells in lines if any(cells)), (1, []))
     if not header:
         raise FormatError([f"{filename}: the file is empty: a header row naming the columns comes first"])
-    columns = header_columns(header)
+    columns = header_columns(header, layout)
     errors = []
     for index, (name, column) in enumerate(zip(header, columns)):
         if name and column is None:
-            errors.append(f"{filename}:{header_line}: {name}: unknown column; known columns: {', '.join(COLUMNS)} "
-                          f"(German names such as Raum or Seriennummer work too)")
+            errors.append(f"{filename}:{header_line}: {name}: unknown column; known columns: "
+                          f"{', '.join(layout.columns)} ({layout.example})")
         elif column and columns.index(column) != index:
             errors.append(f"{filename}:{header_line}: {name}: a second column for {column} "
                           f"(the first is '{header[columns.index(column)]}')")
-    if "kind" not in columns:
-        errors.append(f"{filename}:{header_line}: kind: the required column is missing "
-                      f"(also called Art, Geräteart or Typ)")
+    for column, hint in layout.required.items():
+        if column not in columns:
+            errors.append(f"{filename}:{header_line}: {column}: the required column is missing ({hint})")
     if errors:
         raise FormatError(errors)
     rows = []
@@ -115,13 +135,13 @@ def _rows(table: Iterable[tuple[int, list[str]]], filename: str) -> list[Row]:
     return rows
 
 
-def _delimiter(text: str, filename: str) -> str:
+def _delimiter(text: str, filename: str, layout: Layout) -> str:
     """',' or ';', whichever splits the header line into more known columns."""
     number, first = next(((n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()), (1, ""))
 
     def score(delimiter: str) -> tuple[int, int]:
         cells = next(csv.reader([first], delimiter=delimiter), [])
-        return sum(column is not None for column in header_columns(cells)), len(cells)
+        return sum(column is not None for column in header_columns(cells, layout)), len(cells)
 
     best = max((";", ","), key=score)
     known, count = score(best)
@@ -131,11 +151,12 @@ def _delimiter(text: str, filename: str) -> str:
     return best
 
 
-def read_csv(data: bytes, filename: str) -> list[Row]:
+def read_csv(data: bytes, filename: str, layout: Layout = DEVICES) -> list[Row]:
     """A CSV file → rows; line numbers are physical lines, also around cells spanning several lines."""
     text = decode_text(data, filename)
     # strict: an unclosed quote would otherwise swallow every following line into one cell without a word.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text, filename), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text, filename, layout),
+                        strict=True)
     table, start = [], 1
     try:
         for cells in reader:
@@ -143,7 +164,7 @@ def read_csv(data: bytes, filename: str) -> list[Row]:
             start = reader.line_num + 1
     except csv.Error as error:
         raise FormatError([f"{filename}:{start}: {error} (check the quotes of this row)"]) from None
-    return _rows(table, filename)
+    return _rows(table, filename, layout)
 
 
 def _cell_text(value: object) -> str:
@@ -161,7 +182,7 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def read_xlsx(data: bytes, filename: str) -> list[Row]:
+def read_xlsx(data: bytes, filename: str, layout: Layout = DEVICES) -> list[Row]:
     """The single sheet of an XLSX workbook → rows; merged cells and a second sheet with data are refused."""
     if not data.startswith(b"PK\x03\x04"):
         hint = ": save the old .xls workbook as .xlsx" if data.startswith(_OLE_MAGIC) else ""
@@ -179,16 +200,18 @@ def read_xlsx(data: bytes, filename: str) -> list[Row]:
               for sheet in book.worksheets}
     filled = [title for title, table in tables.items() if any(cell.strip() for _, cells in table for cell in cells)]
     if len(filled) > 1:
-        keep = next((title for title in filled if "kind" in header_columns(_first_row(tables[title]))), filled[0])
+        wanted = set(layout.required)
+        keep = next((title for title in filled if wanted <= set(header_columns(_first_row(tables[title]), layout))),
+                    filled[0])
         names = ", ".join(f"'{title}'" for title in filled)
         raise FormatError([f"{filename}: the workbook has {len(filled)} sheets with data ({names}); keep only the "
-                           f"device list '{keep}' and delete the others"])
+                           f"{layout.row} list '{keep}' and delete the others"])
     title = filled[0] if filled else book.worksheets[0].title
     merged = sorted(book[title].merged_cells.ranges, key=lambda cells: (cells.min_row, cells.min_col))
     if merged:
         raise FormatError([f"{filename}:{cells.min_row}: merged cells {cells.coord} in sheet '{title}': "
                            f"unmerge them, every cell needs its own value" for cells in merged])
-    return _rows(tables[title], filename)
+    return _rows(tables[title], filename, layout)
 
 
 def _first_row(table: list[tuple[int, list[str]]]) -> list[str]:

@@ -11,6 +11,7 @@ from flask_migrate import stamp
 from sqlalchemy import func, select, text
 
 from inventory.models import ApiToken, Device, School
+from provisioning.models import Purchase
 
 from ..helpers import fleet
 
@@ -145,10 +146,14 @@ def test_the_demo_loads_a_fleet_prints_a_working_token_and_runs_twice_without_du
     db = migrated
     first = fleet(runner, "demo")
     assert first.exit_code == 0, first.output
-    summary, token_line = first.stdout.strip().splitlines()[-2:]
+    summary, history, invoices, token_line = first.stdout.strip().splitlines()[-4:]
     devices = device_count(db)
     assert 800 <= devices <= 1000
     assert f"demo fleet: {devices} device(s) created, 0 updated, 0 unchanged" in summary
+    assert history.startswith("discovery history: ") and history.endswith(" open finding(s) to review")
+    recorded = db.session.scalar(select(func.count()).select_from(Purchase))
+    assert recorded > 20
+    assert invoices.startswith(f"demo invoices: {recorded} invoice(s) were created, 0 replaced, 0 unchanged; ")
     assert db.session.scalar(select(func.count()).select_from(School)) == 6
     assert token_line.startswith("admin API token (shown once): sft_")
     token = token_line.rsplit(" ", 1)[1]
@@ -159,6 +164,8 @@ def test_the_demo_loads_a_fleet_prints_a_working_token_and_runs_twice_without_du
     assert second.exit_code == 0, second.output
     assert ": 0 change(s) to schools and rooms; " in second.stdout
     assert f"demo fleet: 0 device(s) created, 0 updated, {devices} unchanged" in second.stdout
+    assert "discovery history: every school already has runs; nothing added" in second.stdout
+    assert f"demo invoices: 0 invoice(s) were created, 0 replaced, {recorded} unchanged; " in second.stdout
     assert device_count(db) == devices
     assert client.get(DEVICES, headers=bearer(token)).status_code == 200
 

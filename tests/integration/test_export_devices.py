@@ -84,7 +84,7 @@ def test_a_csv_export_is_for_german_excel_with_the_canonical_columns(runner, db,
     assert len(lines) == 1 + 6
     assert lines[1] == ("gs-linden;A101;interactive_display;Promethean;ActivPanel 9;PRM-1001;INV-2024-001;a101-tafel;"
                         "00:1a:2b:3c:4d:01;10.12.1.10;active;;2024-03-01;Märkische Computer-Service GmbH;"
-                        "RE-2024-0042;2500,00;2975,00;DP-2020-0042;display;2029-02-28;Wandhalterung, höhenverstellbar")
+                        "RE-2024-0042;2500,00;2975,00;DP-2020-0042;display;2029-02-28;;Wandhalterung, höhenverstellbar")
     assert lines[2].startswith("gs-linden;A101;ops_pc;;;OPS-1001;;a101-ops;00:1a:2b:3c:4d:02;;active;PRM-1001;")
     assert ";00:1a:2b:3c:4d:03 00:1a:2b:3c:4d:04 (wlan);" in lines[3]
     assert lines[6].startswith("os-nord;B201;desktop;")

@@ -72,13 +72,14 @@ def test_the_json_report_gives_each_grants_figures_as_decimal_text(client, token
     assert response.status_code == 200, response.json
     body = response.json
     [grant] = body["grants"]
-    # gross is the cost basis of dp2019: invoiced 833 + 476 + 1011.50, committed 595 (the laptop on order)
+    # gross is the cost basis of dp2019: invoiced 833 + 476 + 1011.50, committed 595 (the laptop on order);
+    # no invoice is recorded with a payment date, so nothing counts as paid yet
     assert grant == {
         "ref": REF, "programme": "dp2019", "decided": "2020-09-01", "schools": ["gs-linden"], "cost_basis": "gross",
-        "rate": "0.90", "approved": "10000.00", "committed": "595.00", "invoiced": "2320.50", "paid": "2320.50",
-        "requested_now": "2088.45", "reimbursed": "0.00", "remaining": "7376.05", "devices": 4, "net": "2450.00",
-        "gross": "2915.50"}
-    assert "no payment dates" in body["paid_basis"]
+        "rate": "0.90", "approved": "10000.00", "committed": "595.00", "invoiced": "2320.50", "paid": "0.00",
+        "requested_now": "2088.45", "reimbursed": "0.00", "cut": "0.00", "beyond_approved": "0.00",
+        "remaining": "7376.05", "devices": 4, "net": "2450.00", "gross": "2915.50"}
+    assert "payment date" in body["paid_basis"]
     assert [(row["school"], row["category"], row["devices"], row["net"]) for row in body["schools"]] == [
         ("gs-linden", "display", 3, "1950.00"), ("gs-linden", "mobile", 1, "500.00")]
     assert [(row["room"], row["devices"]) for row in body["rooms"]] == [("A101", 2), ("A102", 2)]
@@ -236,3 +237,23 @@ def test_the_total_is_the_sum_of_the_device_lines(app, funded):
         by_line.add(line)
 
     assert built.total() == by_line and built.total().devices == 5
+
+
+def test_a_grant_pays_out_no_more_than_its_amount_and_the_workbook_shows_the_cut(client, db, admin, funded):
+    grant = db.session.scalars(select(Grant).where(Grant.ref == "DP-2020-0057")).one()
+    grant.amount = Decimal("200.00")
+    db.session.commit()
+
+    body = client.get("/api/v1/funding/report?grant=DP-2020-0057", headers=admin).json
+    book = workbook(client.get("/api/v1/funding/report?grant=DP-2020-0057&format=xlsx", headers=admin).data)
+
+    # the laptop's share is 0.9 × 357.00 = 321.30; the notice pays 200.00 of it, the carrier the other 121.30
+    [figures] = body["grants"]
+    assert (figures["requested_now"], figures["cut"], figures["beyond_approved"], figures["remaining"]) == (
+        "200.00", "121.30", "121.30", "0.00")
+    assert body["total"]["requested_now"] == "321.30"  # the devices' own share, before the cap
+    rows = table(book["Übersicht"])
+    cut = [row for row in rows if row["Kategorie"] == "Kürzung auf den bewilligten Betrag"]
+    assert [cents(row["Jetzt beantragt"]) for row in cut] == [Decimal("-121.30")]
+    [total] = [row for row in rows if row["Aktenzeichen"] == "Summe"]
+    assert cents(total["Jetzt beantragt"]) == cents(total["Summe"]) == Decimal("200.00")

@@ -252,7 +252,7 @@ def test_csv_is_written_for_german_excel():
                            "macs": ["aa:bb:cc:dd:ee:01", "aa:bb:cc:dd:ee:02"]}], "csv", school="gs-linden")
     assert data.decode("utf-8") == (
         "\ufeff" + ";".join(COLUMNS) + "\r\n"
-        "gs-linden;;laptop;;;;;;aa:bb:cc:dd:ee:01 aa:bb:cc:dd:ee:02;;;;2020-09-01;;;1190,50;;;;;\r\n")
+        "gs-linden;;laptop;;;;;;aa:bb:cc:dd:ee:01 aa:bb:cc:dd:ee:02;;;;2020-09-01;;;1190,50;;;;;;\r\n")
 
 
 def test_an_importer_style_mapping_writes_interface_kinds_from_its_interfaces():

@@ -37,6 +37,7 @@ def test_a_full_row_becomes_a_record_with_typed_values():
         ip="10.12.1.20", status="active", parent_serial="DISP-1", purchase_date=date(2020, 9, 1),
         supplier="Systemhaus Nord", invoice="R-2020-77", price_net=Decimal("1000.00"),
         price_gross=Decimal("1190.00"), grant="DP-2020-0042", category="mobile", warranty_end=date(2023, 8, 31),
+            commissioned=None,
         notes="Klassensatz 5a", lines=(7,))]
 
 
