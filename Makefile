@@ -10,6 +10,7 @@ $(BIN)/fleet: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pybabel compile -d fleet/translations
 	touch $@
 
 demo: $(BIN)/fleet            ## run the service on SQLite with the demo carrier

@@ -28,17 +28,25 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .api import register_api
     from .cli import register_cli
     from .errors import register_error_handlers
-    from .extensions import migrate
+    from .extensions import csrf, migrate
+    from .ui import register_ui
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     register_error_handlers(app)
     register_api(app)
     register_cli(app)
+    csrf.init_app(app)
+    for blueprint in app.blueprints.values():
+        # Bearer tokens, not cookies, authenticate the API: a forged cross-site request carries no token.
+        if (blueprint.url_prefix or "").startswith("/api/"):
+            csrf.exempt(blueprint)
 
-    @app.get("/")
-    def index():
-        return {"service": "Schulflotte", "api": "/api/v1", "openapi": "/api/v1/openapi.json"}
+    @app.get("/api/v1/")
+    def service_description():
+        return {"service": "Schulflotte", "api": "/api/v1", "openapi": "/api/v1/openapi.json", "ui": "/"}
+
+    register_ui(app)
     return app
 
 

@@ -275,10 +275,10 @@ COMMANDS = (init_command, serve_command, demo_command, schools_group, import_gro
 
 def register_cli(app: Flask) -> None:
     """Attach the commands to the app, so `flask --app fleet` offers them too."""
-    from . import cli_agent, cli_discovery, cli_findings, cli_report, cli_rollout, cli_scheduler
+    from . import cli_agent, cli_discovery, cli_findings, cli_report, cli_rollout, cli_scheduler, cli_users
 
     for command in COMMANDS + cli_discovery.COMMANDS + cli_findings.COMMANDS + cli_scheduler.COMMANDS \
-            + cli_agent.COMMANDS + cli_rollout.COMMANDS + cli_report.COMMANDS:
+            + cli_agent.COMMANDS + cli_rollout.COMMANDS + cli_report.COMMANDS + cli_users.COMMANDS:
         app.cli.add_command(command)
 
 
