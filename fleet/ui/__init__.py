@@ -18,6 +18,7 @@ from .access import SignedIn, may
 from .charts import progress_bar
 from .forms import LanguageForm, LogoutForm
 from .i18n import DEFAULT_LOCALE, init_babel
+from .nav import nav_items
 
 bp = Blueprint("ui", __name__)
 
@@ -70,7 +71,7 @@ def _layout() -> dict:
     """What every page's header needs: the language and sign-out forms, the role checks for the navigation."""
     language = LanguageForm(formdata=None, prefix="language", locale=_current_locale(), next=current_path())
     return {"language_form": language, "logout_form": LogoutForm(formdata=None, prefix="logout"), "may": may,
-            "progress_bar": progress_bar, "labels": labels, "label": labels.label, "locale": _current_locale()}
+            "progress_bar": progress_bar, "labels": labels, "nav_items": nav_items, "label": labels.label, "locale": _current_locale()}
 
 
 def _current_locale() -> str:
@@ -111,6 +112,7 @@ def register_ui(app: Flask) -> None:
 
 
 # The pages put their routes on bp; imported last because they import bp from here.
-from . import admin, views  # noqa: E402
+from . import admin, asset_labels, devices, discovery, funding, schools, views  # noqa: E402
 
-__all__ = ["admin", "bp", "current_path", "local_path", "register_ui", "views"]
+__all__ = ["admin", "asset_labels", "bp", "current_path", "devices", "discovery", "funding", "local_path",
+           "register_ui", "schools", "views"]

@@ -2,6 +2,7 @@
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from inventory import audit
@@ -12,7 +13,10 @@ from . import bp, local_path
 from .access import SignedIn, requires, visible_schools
 from .forms import LanguageForm, LoginForm
 from .i18n import moment
+from .nav import nav
 from .overview import DISPLAY_STATES, STATUSES, overview
+
+nav("ui.overview", _l("Overview"), "read", 10)
 
 
 @bp.get("/", endpoint="overview")
