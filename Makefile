@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench-api bench-reconcile bench-discovery bench-funding clean
+.PHONY: demo test bench-api bench-reconcile bench-discovery bench-funding bench-ui clean
 
 $(BIN)/fleet: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ bench-discovery: $(BIN)/fleet
 
 bench-funding: $(BIN)/fleet
 	$(BIN)/python bench/funding.py
+
+bench-ui: $(BIN)/fleet
+	$(BIN)/python bench/ui.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

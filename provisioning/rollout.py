@@ -23,6 +23,7 @@ database, and today from the clock.
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 from datetime import date, datetime, timedelta
 
 from inventory.enums import DeviceStatus
@@ -58,6 +59,20 @@ class Device:
     kind: str
     status: str
     last_seen: datetime | date | None = None
+    count: ClassVar[int] = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Devices:
+    """count devices of one room, kind and status last seen on the same day (or none of them seen): where only the
+    counts matter, a service may group a large fleet before it gets here."""
+
+    school: str
+    room: str | None
+    kind: str
+    status: str
+    last_seen: datetime | date | None
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +129,10 @@ class Rollout:
     carrier: Totals
 
 
-def rollout(rooms: Iterable[Room], devices: Iterable[Device], today: date, verified_within_days: int) -> Rollout:
-    """The rollout of every room given, with totals per school and for the carrier."""
+def rollout(rooms: Iterable[Room], devices: Iterable[Device | Devices], today: date,
+            verified_within_days: int) -> Rollout:
+    """The rollout of every room given, with totals per school and for the carrier; a room lists the ids of the
+    single devices present (grouped Devices have none)."""
     if verified_within_days < 0:
         raise ValueError("verified_within_days must be at least 0")
     seen_since = today - timedelta(days=verified_within_days)
@@ -137,12 +154,19 @@ def rollout(rooms: Iterable[Room], devices: Iterable[Device], today: date, verif
     return Rollout(results, schools, _totals(results))
 
 
-def _room(room: Room, devices: list[Device], today: date, seen_since: date) -> RoomRollout:
+def _room(room: Room, devices: list[Device | Devices], today: date, seen_since: date) -> RoomRollout:
     required = room.required()
     present = [device for device in devices if device.status in IN_SERVICE]
-    verified = Counter(device.kind for device in present if _seen_on(device.last_seen) >= seen_since)
-    have = Counter(device.kind for device in present)
-    ordered = Counter(device.kind for device in devices if device.status in ON_THE_WAY)
+    verified: Counter = Counter()
+    have: Counter = Counter()
+    ordered: Counter = Counter()
+    for device in present:
+        have[device.kind] += device.count
+        if _seen_on(device.last_seen) >= seen_since:
+            verified[device.kind] += device.count
+    for device in devices:
+        if device.status in ON_THE_WAY:
+            ordered[device.kind] += device.count
     lines = []
     for kind in sorted(set(required) | set(have) | set(ordered)):
         need = required.get(kind, 0)
@@ -153,7 +177,7 @@ def _room(room: Room, devices: list[Device], today: date, seen_since: date) -> R
     complete = total.missing == 0
     behind = room.target is not None and today > room.target and not complete
     return RoomRollout(room.school, room.code, tuple(lines), total, phase, complete, room.target, behind,
-                       tuple(sorted(device.id for device in present)))
+                       tuple(sorted(device.id for device in present if type(device) is Device)))
 
 
 def _phase(line: Line) -> str:

@@ -60,7 +60,7 @@ def overview(codes: list[str] | None, config, now: datetime | None = None) -> Ov
     _displays(by_id, ids, _seen_since(now, days, zone))
     _last_runs(by_id, ids)
     _open_findings(by_id, ids)
-    report = rollouts.room_rollout(codes, verified_within_days=days, zone=zone, now=now)
+    report = rollouts.room_rollout(codes, verified_within_days=days, zone=zone, now=now, grouped=True)
     for school in by_id.values():
         totals = report.rollout.schools.get(school.code)
         if totals is not None:

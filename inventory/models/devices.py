@@ -25,6 +25,8 @@ class Device(Timestamped, db.Model):
         # Schools and rooms count their devices that are not retired: these answer that from the index alone.
         Index("ix_devices_school_id_status", "school_id", "status"),
         Index("ix_devices_school_id_room_id_status", "school_id", "room_id", "status"),
+        # The rollout's counts per room, kind, status and sighting, read from the index alone.
+        Index("ix_devices_rollout", "room_id", "kind", "status", "last_seen_at", "parent_id"),
         {"sqlite_autoincrement": True},
     )
 

@@ -109,6 +109,7 @@ def _the_review_queue_holds_open_new_missing_and_moved_findings(demo):
 def test_most_rooms_are_verified_and_runs_count_what_they_observed(demo):
     _most_rooms_are_verified_but_not_everything(demo)
     _runs_count_what_they_observed_and_the_findings_they_raised(demo)
+    _the_grouped_rollout_counts_as_the_one_that_reads_every_device(demo)
 
 
 def test_the_review_queue_holds_open_new_missing_and_moved_findings_and_seeding_again_adds_nothing(demo):
@@ -143,3 +144,15 @@ def _seeding_again_adds_nothing_and_the_same_seed_gives_the_same_history(demo):
     _forget_history(demo)
     seed_history(TODAY, rng_seed=7)
     assert _picture(demo)[1] != first[1]
+
+
+def _the_grouped_rollout_counts_as_the_one_that_reads_every_device(demo):
+    now = datetime(2026, 11, 24, 12, tzinfo=BERLIN)
+    for days in (0, 3, 14):
+        one_by_one = room_rollout(verified_within_days=days, zone=BERLIN, now=now).rollout
+        grouped = room_rollout(verified_within_days=days, zone=BERLIN, now=now, grouped=True).rollout
+        assert grouped.carrier == one_by_one.carrier
+        assert grouped.schools == one_by_one.schools
+        assert [(r.school, r.room, r.lines, r.phase, r.behind) for r in grouped.rooms] == [
+            (r.school, r.room, r.lines, r.phase, r.behind) for r in one_by_one.rooms]
+        assert all(room.devices == () for room in grouped.rooms)
