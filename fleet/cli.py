@@ -17,6 +17,7 @@ from inventory.db import db
 from inventory.errors import FileRejected, FleetError
 
 
+DEMO_USER = "admin"
 SHIPPED_SCHOOLS = Path(__file__).resolve().parent.parent / "schools.yaml"
 
 
@@ -95,14 +96,17 @@ def serve_command(host, port):
 @with_appcontext
 @user_errors
 def demo_command(serve_after, host, port):
-    """Load schools.yaml and a generated demo fleet into the database; print an admin token."""
+    """Load schools.yaml and a generated demo fleet into the database; print an admin token and a web UI user."""
+    import secrets
+
     from flask_migrate import upgrade
 
     from discovery.demo import seed_history
-    from inventory.devices import local_today
-    from provisioning.demo import record_invoices
     from inventory.demo_load import load_demo
+    from inventory.devices import local_today
     from inventory.tokens import create_token
+    from inventory.users import create_user, list_users
+    from provisioning.demo import record_invoices
 
     upgrade()
     path = schools_path(None)
@@ -112,10 +116,16 @@ def demo_command(serve_after, host, port):
     click.echo(summary)
     click.echo(seed_history(zone=current_app.config.get("TIMEZONE")))
     click.echo(record_invoices(local_today()))
+    if any(user.username == DEMO_USER for user in list_users()):
+        click.echo(f"web UI user '{DEMO_USER}' exists already (fleet users set-password {DEMO_USER})")
+    else:
+        password = secrets.token_urlsafe(12)
+        create_user(DEMO_USER, password, "admin", name="Demo Admin")
+        click.echo(f"web UI user '{DEMO_USER}', password (shown once): {password}")
     _token, plain = create_token("admin", name=None)
     click.echo(f"admin API token (shown once): {plain}")
     if serve_after:
-        click.echo(f"serving on http://{host}:{port}/api/v1/devices")
+        click.echo(f"serving on http://{host}:{port}/ (web UI) and http://{host}:{port}/api/v1/")
         _run_server(host, port)
 
 

@@ -10,7 +10,9 @@ import pytest
 from flask_migrate import stamp
 from sqlalchemy import func, select, text
 
+from inventory.db import utcnow
 from inventory.models import ApiToken, Device, School
+from inventory.users import authenticate
 from provisioning.models import Purchase
 
 from ..helpers import fleet
@@ -146,7 +148,7 @@ def test_the_demo_loads_a_fleet_prints_a_working_token_and_runs_twice_without_du
     db = migrated
     first = fleet(runner, "demo")
     assert first.exit_code == 0, first.output
-    summary, history, invoices, token_line = first.stdout.strip().splitlines()[-4:]
+    summary, history, invoices, user_line, token_line = first.stdout.strip().splitlines()[-5:]
     devices = device_count(db)
     assert 800 <= devices <= 1000
     assert f"demo fleet: {devices} device(s) created, 0 updated, 0 unchanged" in summary
@@ -156,6 +158,8 @@ def test_the_demo_loads_a_fleet_prints_a_working_token_and_runs_twice_without_du
     assert invoices.startswith(f"demo invoices: {recorded} invoice(s) were created, 0 replaced, 0 unchanged; ")
     assert db.session.scalar(select(func.count()).select_from(School)) == 6
     assert token_line.startswith("admin API token (shown once): sft_")
+    assert user_line.startswith("web UI user 'admin', password (shown once): ")
+    assert authenticate("admin", user_line.rsplit(" ", 1)[1], utcnow()).role == "admin"
     token = token_line.rsplit(" ", 1)[1]
     page = client.get(f"{DEVICES}?kind=interactive_display&per_page=1", headers=bearer(token)).json
     assert page["count"] > 0
@@ -166,6 +170,7 @@ def test_the_demo_loads_a_fleet_prints_a_working_token_and_runs_twice_without_du
     assert f"demo fleet: 0 device(s) created, 0 updated, {devices} unchanged" in second.stdout
     assert "discovery history: every school already has runs; nothing added" in second.stdout
     assert f"demo invoices: 0 invoice(s) were created, 0 replaced, {recorded} unchanged; " in second.stdout
+    assert "web UI user 'admin' exists already" in second.stdout
     assert device_count(db) == devices
     assert client.get(DEVICES, headers=bearer(token)).status_code == 200
 
