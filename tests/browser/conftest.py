@@ -6,13 +6,15 @@ import shutil
 import threading
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from werkzeug.serving import make_server
 
 from fleet import create_app
 from inventory.db import db as _db
+from inventory.models import Device
 
 from ..conftest import ROOT, TEST_DATABASE_URL, _normalise
 
@@ -22,10 +24,24 @@ PASSWORD = "browser-test-password"
 TODAY = date(2026, 11, 24)
 
 
+class Sample(NamedTuple):
+    id: int
+    serial: str
+    hostname: str
+
+
+class Served(NamedTuple):
+    base: str
+    display: Sample
+
+    def __str__(self) -> str:
+        return self.base
+
+
 @pytest.fixture(scope="module")
 def server(app, tmp_path_factory):
     """The demo carrier (fleet, discovery history, invoices) with users admin and viewer, served on 127.0.0.1;
-    yields the base URL. On PostgreSQL it shares the test database and empties it afterwards."""
+    yields its base URL and a sample device. On PostgreSQL it shares the test database and empties it afterwards."""
     from discovery.demo import seed_history
     from inventory.demo_load import load_demo
     from inventory.users import create_user
@@ -44,12 +60,17 @@ def server(app, tmp_path_factory):
         record_invoices(TODAY)
         create_user("admin", PASSWORD, "admin", name="Ada Admin")
         create_user("leser", PASSWORD, "viewer")
+        display = _db.session.scalars(select(Device).where(Device.kind == "interactive_display",
+                                                          Device.status == "active", Device.hostname.is_not(None))
+                                      .order_by(Device.id).limit(1)).one()
+        sample = Sample(display.id, display.serial, display.hostname)
         _db.session.remove()
     http = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{http.server_port}"
+        base = f"http://127.0.0.1:{http.server_port}"
+        yield Served(base, sample)
     finally:
         http.shutdown()
         thread.join(timeout=10)

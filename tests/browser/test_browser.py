@@ -9,30 +9,30 @@ from .conftest import sign_in
 
 
 def test_signing_in_shows_the_overview_and_signing_out_ends_it(server, page):
-    page.goto(server)
-    assert page.url.startswith(f"{server}/login")
+    page.goto(server.base)
+    assert page.url.startswith(f"{server.base}/login")
 
-    sign_in(page, server)
+    sign_in(page, server.base)
 
     assert page.get_by_role("heading", level=1).inner_text() == "Übersicht"
     assert page.get_by_text("Grundschule Am Lindenhof").is_visible()
     page.get_by_role("button", name="Abmelden").click()
-    page.goto(server)
-    assert page.url.startswith(f"{server}/login")
+    page.goto(server.base)
+    assert page.url.startswith(f"{server.base}/login")
 
 
 def test_a_wrong_password_is_refused_in_german(server, page):
-    page.goto(f"{server}/login")
+    page.goto(f"{server.base}/login")
     page.get_by_label("Benutzername").fill("admin")
     page.get_by_label("Passwort").fill("not the password")
     page.locator("main").get_by_role("button", name="Anmelden").click()
 
     assert page.get_by_text("Unbekannter Benutzername oder falsches Passwort.").is_visible()
-    assert page.url.startswith(f"{server}/login")
+    assert page.url.startswith(f"{server.base}/login")
 
 
 def test_switching_to_english_changes_the_pages_and_is_kept(server, page):
-    sign_in(page, server)
+    sign_in(page, server.base, "leser")  # the choice is kept for the user: others stay in German
 
     page.get_by_label("Sprache").select_option("en")
     page.get_by_role("button", name="Sprache wechseln").click()
@@ -42,3 +42,18 @@ def test_switching_to_english_changes_the_pages_and_is_kept(server, page):
     page.reload()
     assert page.get_by_role("heading", level=1).inner_text() == "Overview"
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_a_supporter_finds_a_device_by_its_serial_and_opens_it(server, page):
+    sign_in(page, server.base)
+
+    page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="Geräte").click()
+    page.get_by_label("Suche", exact=False).fill(server.display.serial)
+    page.get_by_role("button", name="Anzeigen").click()
+
+    rows = page.locator("#devices tbody tr")
+    assert rows.count() == 1
+    rows.first.get_by_role("link").click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith(server.display.hostname)
+    assert page.url == f"{server.base}/devices/{server.display.id}"
+    assert server.display.serial in page.locator("main").inner_text()
