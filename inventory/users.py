@@ -144,6 +144,23 @@ def set_locale(user: User, locale: str) -> User:
     return user
 
 
+def update_user(username: str, role: str, schools: list[str], name: str | None, email: str | None) -> User:
+    """Change a user's role, schools, name and email with an audit event; the rules are create_user's."""
+    user = get_user(username)
+    if role not in UI_ROLES:
+        raise InvalidInput(f"unknown role '{role}'", {"role": ["unknown role"]})
+    if schools and role == Role.ADMIN:
+        raise InvalidInput("an admin sees every school; give no school", {"schools": ["not for an admin"]})
+    before = {"role": user.role, "schools": user.school_codes, "name": user.name, "email": user.email}
+    user.schools = [school_by_code(code, "schools") for code in schools]
+    user.role, user.name, user.email = role, name or None, email or None
+    changes = audit.diff(before, {"role": role, "schools": user.school_codes, "name": user.name, "email": user.email})
+    if changes:
+        audit.record("update", "user", user.id, user.username, changes)
+    db.session.commit()
+    return user
+
+
 def get_user(username: str) -> User:
     """The user with this username, or NotFound."""
     user = db.session.scalar(select(User).where(User.username == username))
