@@ -17,6 +17,7 @@ class Trigger(StrEnum):
 
 
 class RunStatus(StrEnum):
+    QUEUED = "queued"  # asked for (the web UI's "run now"), waiting for the scheduler process
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"

@@ -17,19 +17,22 @@ from sqlalchemy.exc import IntegrityError
 from inventory import audit
 from inventory.db import db, utcnow
 from inventory.devices import school_by_code
-from inventory.errors import FleetError, InvalidInput
+from inventory.errors import Conflict, FileRejected, FleetError, InvalidInput
 from inventory.models import Device, Interface, Room, School
 from inventory.netvalues import is_locally_administered
 from inventory.schoolsfile import SnmpCredential
 
 from .collect import Collected, Record, Settings, collect
 from .lease import leased
-from .models import STANDING, DiscoveryRun, Finding, FindingKind, FindingStatus, Observation, RunStatus, Trigger
+from .models import (STANDING, DiscoveryLease, DiscoveryRun, Finding, FindingKind, FindingStatus, Observation,
+                     RunStatus, Trigger)
 from .reconcile import Known, Result, Seen, reconcile
 from .snmp import Credential
 
 log = logging.getLogger(__name__)
 
+# A run a person asked for, waiting for the scheduler process to start it.
+QUEUED = RunStatus.QUEUED.value
 COUNTED = ("probed", "alive", "snmp", "matched", "new", "moved", "missing", "conflict")
 MAX_ERRORS = 1000  # per run; a school whose switches all time out says so in the first lines
 _CHUNK = 500  # identifiers per IN (...) list
@@ -70,12 +73,27 @@ def remembered_credentials(school: School) -> dict[str, int]:
 
 
 def discover(code: str, trigger: str = Trigger.MANUAL,
-             progress: Callable[[str, int, int], object] | None = None) -> DiscoveryRun:
-    """Discover one school now under its lease: sweep, SNMP, reconcile, apply."""
+             progress: Callable[[str, int, int], object] | None = None,
+             request: int | None = None) -> DiscoveryRun | None:
+    """Discover one school now under its lease: sweep, SNMP, reconcile, apply.
+
+    With `request`, carry out that queued run (see request_run) under its own id instead of starting a new one;
+    None when it is no longer queued (another scheduler took it).
+    """
     school = school_by_code(code)
-    settings = settings_for(school)
+    try:
+        settings = settings_for(school)
+    except FleetError as error:
+        if request is not None:  # a request that can never run must not wait forever
+            why = "; ".join(error.errors) if isinstance(error, FileRejected) and error.errors else error.message
+            reason = fail_run(request, f"not started: {why}", only_queued=True)
+            raise DiscoveryFailed(f"run {request} of '{code}' failed: {why}", request, reason) from error
+        raise
     with leased(school):
-        run = start_run(school, trigger)
+        if request is None:
+            run = start_run(school, trigger)
+        elif (run := claim_request(request)) is None:
+            return None
         try:
             collected = asyncio.run(collect(settings, remembered_credentials(school), progress))
         except Exception as error:  # a probe that breaks must still leave the run marked, not 'running'
@@ -84,6 +102,64 @@ def discover(code: str, trigger: str = Trigger.MANUAL,
             raise DiscoveryFailed(f"run {run.id} of '{code}' failed while collecting: {error}", run.id,
                                   reason) from error
         return apply_run(run.id, collected)
+
+
+class RunPending(Conflict):
+    """The school already has a run queued or under way; `run` is that run."""
+
+    def __init__(self, run: DiscoveryRun):
+        super().__init__(f"school '{run.school.code}' has run {run.id} {run.status} already; wait for it to finish",
+                         {"school": [f"run {run.id} is {run.status}"]})
+        self.run = run
+
+
+def request_run(code: str) -> DiscoveryRun:
+    """Queue a manual run of a school for the scheduler process, committed; RunPending while one is queued or running.
+
+    A web worker never sweeps itself: it records the request, and `fleet scheduler` starts it under the school's lease.
+    """
+    school = school_by_code(code)
+    if not school.subnets:
+        raise InvalidInput(f"school '{school.code}' declares no subnets to discover", {"school": school.code})
+    # Two requests for one school at once: on PostgreSQL the school's row lock makes the second wait and see the first.
+    db.session.execute(select(School.id).where(School.id == school.id).with_for_update())
+    if (pending := pending_run(school)) is not None:
+        db.session.rollback()
+        raise RunPending(pending)
+    run = DiscoveryRun(school_id=school.id, trigger=Trigger.MANUAL, status=QUEUED, started_at=utcnow(), counts={},
+                       errors=[], actor=audit.current_actor())
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def pending_run(school: School) -> DiscoveryRun | None:
+    """The school's queued run, else its run under way while its lease is held (a crashed holder's run is not)."""
+    queued = db.session.scalar(select(DiscoveryRun).where(DiscoveryRun.school_id == school.id,
+                                                          DiscoveryRun.status == QUEUED).limit(1))
+    if queued is not None:
+        return queued
+    held = select(DiscoveryLease.school_id).where(DiscoveryLease.school_id == school.id,
+                                                  DiscoveryLease.expires_at >= utcnow())
+    return db.session.scalar(select(DiscoveryRun).where(
+        DiscoveryRun.school_id == school.id, DiscoveryRun.status == RunStatus.RUNNING,
+        DiscoveryRun.school_id.in_(held)).order_by(DiscoveryRun.id.desc()).limit(1))
+
+
+def queued_requests() -> list[tuple[int, str]]:
+    """(run id, school code) of every queued run, oldest request first."""
+    rows = db.session.execute(select(DiscoveryRun.id, School.code).join(School, DiscoveryRun.school_id == School.id)
+                              .where(DiscoveryRun.status == QUEUED).order_by(DiscoveryRun.id))
+    return [tuple(row) for row in rows]
+
+
+def claim_request(run_id: int) -> DiscoveryRun | None:
+    """Turn a queued run into a running one, now; None if it is not queued any more. Call under the lease."""
+    claimed = db.session.execute(update(DiscoveryRun).where(
+        DiscoveryRun.id == run_id, DiscoveryRun.status == QUEUED).values(
+        status=RunStatus.RUNNING, started_at=utcnow())).rowcount
+    db.session.commit()
+    return db.session.get(DiscoveryRun, run_id) if claimed else None
 
 
 def receive_batch(code: str, collected: Collected, batch_key: str,
@@ -125,11 +201,12 @@ def start_run(school: School, trigger: str, batch_key: str | None = None,
     return run
 
 
-def fail_run(run_id: int, message: str) -> str:
+def fail_run(run_id: int, message: str, only_queued: bool = False) -> str:
     """Mark a run failed with the reason, discarding whatever it had written; the reason as stored."""
     reason = message[:2000]
     db.session.rollback()
-    db.session.execute(update(DiscoveryRun).where(DiscoveryRun.id == run_id).values(
+    which = [DiscoveryRun.id == run_id] + ([DiscoveryRun.status == QUEUED] if only_queued else [])
+    db.session.execute(update(DiscoveryRun).where(*which).values(
         status=RunStatus.FAILED, finished_at=utcnow(), message=reason))
     db.session.commit()
     return reason

@@ -4,6 +4,9 @@ Jobs are data (one per school with a schedule, re-read from the database while r
 the school's local time. Only the `fleet scheduler` process runs them, never a web worker. What keeps two
 schedulers, a manual run and an agent batch off one school is the database lease inside `discover`;
 max_instances=1 only keeps this process from starting a school's job while its last one still runs.
+
+Runs a person asks for in the web UI are rows in state 'queued' (discovery.runs.request_run): a small interval job
+starts each one as a scheduled run starts, under the school's lease and with the run's own id.
 """
 
 import logging
@@ -17,7 +20,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from inventory import audit
 from inventory.cron import DEFAULT_TIMEZONE, cron_trigger, zone
@@ -27,13 +30,15 @@ from inventory.models import School
 
 from .lease import Busy, this_process
 from .models import DiscoveryLease, DiscoveryRun, RunStatus, Trigger
-from .runs import DiscoveryFailed, discover
+from .runs import DiscoveryFailed, discover, queued_requests
 
 log = logging.getLogger(__name__)
 
 MISFIRE_GRACE = 15 * 60  # seconds a run may start late (a suspended VM, a clock step) before it is skipped
 TICK = 0.5  # seconds between the main loop's looks at the stop requests
 SUCCEEDED, FAILED, BUSY, SKIPPED = "succeeded", "failed", "busy", "skipped"
+REQUESTS_JOB = "requested runs"  # the job that starts queued runs; no school code has a space
+REQUESTS_EVERY = 10.0  # seconds between looks for runs people asked for
 
 # --- the job table -----------------------------------------------------------------------------------------------
 
@@ -81,7 +86,7 @@ class Scheduler:
 
     def __init__(self, app, timezone: str = DEFAULT_TIMEZONE, workers: int = 4,
                  reload_every: timedelta = timedelta(minutes=5), every: float | None = None,
-                 run: Callable = discover):
+                 run: Callable = discover, requests_every: float = REQUESTS_EVERY):
         self.app = app
         self.timezone = zone(timezone)
         self.reload_every = reload_every
@@ -90,6 +95,9 @@ class Scheduler:
         self.scheduled: dict[str, str] = {}  # school → the schedule its job runs on
         self.stop_requests: list[str] = []  # appended by signal handlers, which must not take locks or log
         self._run = run
+        self.requests_every = requests_every
+        self._requests: dict[str, int] = {}  # school → the requested run this process is carrying out
+        self._dispatched: set[int] = set()  # requested runs handed to the thread pool, not finished yet
         self._invalid: dict[str, str] = {}  # school → the broken schedule already reported
         self._lock = threading.Lock()
         self._running: dict[str, datetime] = {}
@@ -177,6 +185,9 @@ class Scheduler:
             if self._stopping:
                 log.info("%s: not started, the scheduler is stopping", code)
                 return SKIPPED
+            if code in self._running:  # a requested run of the school is under way in this process, under its lease
+                log.warning("%s: skipped: this scheduler is discovering it already", code)
+                return BUSY
             self._running[code] = utcnow()
         try:
             with self.app.app_context(), audit.acting_as(self.actor):
@@ -188,12 +199,63 @@ class Scheduler:
             with self._lock:
                 self._running.pop(code, None)
 
-    def _discover(self, code: str) -> str:
-        log.info("%s: discovery started", code)
+    def run_requests(self) -> list[int]:
+        """Hand each queued run not yet under way here to the thread pool; the ids handed over. Never raises."""
         try:
-            run = self._run(code, trigger=Trigger.SCHEDULE)
+            with self.app.app_context():
+                queued = queued_requests()
+        except Exception as error:
+            log.error("looking for requested runs failed: %s", _reason(error))
+            return []
+        started = []
+        for run_id, code in queued:
+            with self._lock:
+                if self._stopping or run_id in self._dispatched:
+                    continue
+                self._dispatched.add(run_id)
+            self._aps.add_job(self.run_request, args=(run_id, code), id=f"request {run_id}",
+                              name=f"requested run {run_id} of {code}")
+            started.append(run_id)
+        return started
+
+    def run_request(self, run_id: int, code: str) -> str:
+        """Carry out one queued run as a scheduled one is carried out; it stays queued while the school is busy."""
+        try:
+            with self._lock:
+                if self._stopping:
+                    return SKIPPED
+                if code in self._running:  # this process is discovering the school: the next look starts it
+                    return BUSY
+                self._running[code] = utcnow()
+                self._requests[code] = run_id
+            try:
+                with self.app.app_context(), audit.acting_as(self.actor):
+                    return self._discover(code, request=run_id)
+            except Exception as error:
+                log.error("%s: requested run %d failed: %s", code, run_id, _reason(error))
+                return FAILED
+            finally:
+                with self._lock:
+                    self._running.pop(code, None)
+                    self._requests.pop(code, None)
+        finally:
+            with self._lock:
+                self._dispatched.discard(run_id)
+
+    def _discover(self, code: str, request: int | None = None) -> str:
+        what = f"requested run {request}" if request is not None else "discovery"
+        log.info("%s: %s started", code, what)
+        try:
+            if request is None:
+                run = self._run(code, trigger=Trigger.SCHEDULE)
+            elif (run := self._run(code, trigger=Trigger.MANUAL, request=request)) is None:
+                log.info("%s: requested run %d is not queued any more", code, request)
+                return SKIPPED
         except Busy as error:
-            log.warning("%s: skipped: %s", code, error.message)
+            if request is not None:  # it stays queued; the next look starts it
+                log.info("%s: requested run %d waits: %s", code, request, error.message)
+            else:
+                log.warning("%s: skipped: %s", code, error.message)
             return BUSY
         except DiscoveryFailed as error:
             log.debug("%s: discovery failed", code, exc_info=True)
@@ -212,6 +274,7 @@ class Scheduler:
         return run.status
 
     def running(self) -> list[str]:
+        """The schools this process is discovering now."""
         with self._lock:
             return sorted(self._running)
 
@@ -223,6 +286,8 @@ class Scheduler:
         """Run the jobs until asked to stop: 'stopped' once running jobs finished, 'abandoned' on a second request."""
         self.sync()
         self.start()
+        self._aps.add_job(self.run_requests, IntervalTrigger(seconds=self.requests_every, timezone=self.timezone),
+                          id=REQUESTS_JOB, name="start requested runs", replace_existing=True)
         log.info("scheduler %s started: %d job(s), schedules in %s, schools re-read every %g min", self.actor,
                  len(self.scheduled), self.timezone, self.reload_every.total_seconds() / 60)
         next_reload = time.monotonic() + self.reload_every.total_seconds()
@@ -258,11 +323,14 @@ class Scheduler:
     def abandon(self, codes: list[str]) -> None:
         """Mark this process's running runs of codes failed and give their leases back, before it exits."""
         log.warning("%s again: abandoning %s; marking the run failed", self.stop_requests[-1], ", ".join(codes))
+        with self._lock:
+            requested = list(self._requests.values())
         try:
             with self.app.app_context():
                 schools = select(School.id).where(School.code.in_(codes))
                 db.session.execute(update(DiscoveryRun).where(
-                    DiscoveryRun.status == RunStatus.RUNNING, DiscoveryRun.actor == self.actor,
+                    DiscoveryRun.status == RunStatus.RUNNING,
+                    or_(DiscoveryRun.actor == self.actor, DiscoveryRun.id.in_(requested)),
                     DiscoveryRun.school_id.in_(schools)).values(
                     status=RunStatus.FAILED, finished_at=utcnow(),
                     message="abandoned: the scheduler was stopped during the run"))

@@ -67,7 +67,8 @@ def scheduler_command(list_jobs, once, workers, reload_minutes, every, verbose):
     workers = workers or int(config.get("SCHEDULER_WORKERS") or 4)
     reload_every = timedelta(minutes=reload_minutes or float(config.get("SCHEDULER_RELOAD_MINUTES") or 5))
     engine = Scheduler(current_app._get_current_object(), timezone=config.get("TIMEZONE") or DEFAULT_TIMEZONE,
-                       workers=workers, reload_every=reload_every, every=every)
+                       workers=workers, reload_every=reload_every, every=every,
+                       requests_every=float(config.get("SCHEDULER_REQUESTS_SECONDS") or 10))
     if list_jobs:
         _print_jobs(engine)
         return

@@ -11,7 +11,7 @@ DEVICE_STATUSES = {"planned": _l("planned"), "ordered": _l("ordered"), "in_stock
 
 DISPLAY_STATES = {"online": _l("online"), "not_seen": _l("not seen"), "missing": _l("missing")}
 
-RUN_STATUSES = {"running": _l("running"), "succeeded": _l("succeeded"), "failed": _l("failed")}
+RUN_STATUSES = {"queued": _l("queued"), "running": _l("running"), "succeeded": _l("succeeded"), "failed": _l("failed")}
 
 TRIGGERS = {"schedule": _l("scheduled"), "manual": _l("manual"), "agent": _l("on-site agent")}
 
