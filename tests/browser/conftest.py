@@ -14,7 +14,8 @@ from werkzeug.serving import make_server
 
 from fleet import create_app
 from inventory.db import db as _db
-from inventory.models import Device
+from discovery.models import Finding
+from inventory.models import Device, Room
 
 from ..conftest import ROOT, TEST_DATABASE_URL, _normalise
 
@@ -30,9 +31,17 @@ class Sample(NamedTuple):
     hostname: str
 
 
+class NewFinding(NamedTuple):
+    id: int
+    mac: str
+    detail: str
+    room: str
+
+
 class Served(NamedTuple):
     base: str
     display: Sample
+    finding: NewFinding
 
     def __str__(self) -> str:
         return self.base
@@ -64,13 +73,17 @@ def server(app, tmp_path_factory):
                                                           Device.status == "active", Device.hostname.is_not(None))
                                       .order_by(Device.id).limit(1)).one()
         sample = Sample(display.id, display.serial, display.hostname)
+        new = _db.session.scalars(select(Finding).where(Finding.kind == "new", Finding.status == "open")
+                                  .order_by(Finding.id).limit(1)).one()
+        room = _db.session.scalars(select(Room).where(Room.school_id == new.school_id).order_by(Room.code)).first()
+        finding = NewFinding(new.id, new.seen["mac"], new.detail, room.code)
         _db.session.remove()
     http = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     try:
         base = f"http://127.0.0.1:{http.server_port}"
-        yield Served(base, sample)
+        yield Served(base, sample, finding)
     finally:
         http.shutdown()
         thread.join(timeout=10)
