@@ -9,6 +9,7 @@ sets a new password lifts the lock.
 
 from datetime import datetime, timedelta
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,8 +26,21 @@ MIN_PASSWORD_LENGTH = 10
 UI_ROLES = (Role.ADMIN, Role.SUPPORT, Role.FINANCE, Role.VIEWER)  # agents push observations; they never sign in
 LOCALES = ("de", "en")
 
-# Checked against when the username is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password of anyone")
+HASH_METHOD = "scrypt"  # FLEET_PASSWORD_HASH_METHOD; werkzeug's method names (tests use a cheap one)
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _hash(password: str) -> str:
+    method = (current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None) or HASH_METHOD
+    return generate_password_hash(password, method=method)
+
+
+def _dummy_hash() -> str:
+    """Checked against when the username is unknown, so a wrong name takes as long as a wrong password."""
+    method = (current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None) or HASH_METHOD
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("not a password of anyone", method=method)
+    return _DUMMY_HASHES[method]
 
 
 class LoginFailed(FleetError):
@@ -61,7 +75,7 @@ def create_user(username: str, password: str, role: str, schools: list[str] | No
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"a user named '{username}' already exists", {"username": ["already taken"]})
     user = User(username=username, name=name or None, email=email or None, role=role, active=True,
-                password_hash=generate_password_hash(password), failed_logins=0,
+                password_hash=_hash(password), failed_logins=0,
                 schools=[school_by_code(code) for code in schools])
     db.session.add(user)
     db.session.flush()
@@ -76,7 +90,7 @@ def authenticate(username: str, password: str, now: datetime) -> User:
     """The user whose password this is, or LoginFailed / AccountLocked; counts failures and locks."""
     user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
     if user is None or not user.active or user.role not in UI_ROLES:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         raise LoginFailed()
     if user.locked_until is not None and user.locked_until > now:
         raise AccountLocked(user.locked_until)
@@ -111,7 +125,7 @@ def set_password(username: str, password: str) -> User:
     """Give the user a new password; lifts a lock."""
     user = get_user(username)
     _check_password(password)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = _hash(password)
     changes = {"password": ["(old)", "(new)"]}  # that it changed, never what to
     if user.failed_logins or user.locked_until is not None:
         changes["locked_until"] = [audit.plain(user.locked_until), None]

@@ -21,6 +21,8 @@ def app():
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": _normalise(TEST_DATABASE_URL),
         "SECRET_KEY": "test",
+        # scrypt costs a tenth of a second a password: the suite signs in hundreds of times
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SCHOOLS": str(ROOT / "schools.yaml"),
     })
     with application.app_context():

@@ -61,6 +61,7 @@ def server(app, tmp_path_factory):
     else:
         url = _normalise(TEST_DATABASE_URL)
     served = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "browser-test",
+                         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
                          "SCHOOLS": str(ROOT / "schools.yaml")})
     with served.app_context():
         _db.create_all()

@@ -205,3 +205,12 @@ def test_the_language_is_remembered_and_checked(db):
     assert db.session.scalar(select(User.locale)) == "en"
     with pytest.raises(InvalidInput):
         set_locale(user, "fr")
+
+
+def test_passwords_are_hashed_with_scrypt_unless_another_method_is_configured(app):
+    from inventory.users import _hash
+
+    assert _hash("ein-langes-passwort").startswith("scrypt:")  # no app: the default
+    with app.app_context():
+        assert app.config["PASSWORD_HASH_METHOD"] == "pbkdf2:sha256:1000"
+        assert _hash("ein-langes-passwort").startswith("pbkdf2:sha256:1000$")
