@@ -1,4 +1,5 @@
-"""The demo's discovery history: runs, observations and findings that make the rollout and the review queue real."""
+"""The demo's discovery history: runs, observations and findings that make the rollout and the review queue real;
+and its invoices (checks in demo_invoices.py)."""
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -12,8 +13,10 @@ from discovery.demo import seed_history
 from discovery.models import DiscoveryRun, Finding, Observation
 from inventory.models import Device, Interface, School
 from inventory.netvalues import is_locally_administered
+from provisioning.demo import record_invoices
 from provisioning.rollouts import room_rollout
 
+from . import demo_invoices as invoices
 from ..conftest import ROOT
 
 TODAY = date(2026, 11, 24)
@@ -28,6 +31,7 @@ def demo(db):
     load_demo(ROOT / "schools.yaml")
     line = seed_history(TODAY)
     assert line.startswith("discovery history: ") and "open finding(s)" in line
+    assert record_invoices(TODAY).startswith("demo invoices: ")
     return db
 
 
@@ -110,11 +114,13 @@ def test_most_rooms_are_verified_and_runs_count_what_they_observed(demo):
     _most_rooms_are_verified_but_not_everything(demo)
     _runs_count_what_they_observed_and_the_findings_they_raised(demo)
     _the_grouped_rollout_counts_as_the_one_that_reads_every_device(demo)
+    invoices.check_every_invoiced_device_is_on_one_recorded_invoice_and_most_are_paid(demo)
 
 
 def test_the_review_queue_holds_open_new_missing_and_moved_findings_and_seeding_again_adds_nothing(demo):
     _the_review_queue_holds_open_new_missing_and_moved_findings(demo)
     _seeding_again_adds_nothing_and_the_same_seed_gives_the_same_history(demo)
+    invoices.check_the_report_splits_the_funded_share_into_reimbursed_and_requested_now_and_runs_again(demo)
 
 
 def _picture(db) -> tuple:

@@ -1,10 +1,10 @@
 """The demo's invoices: every invoiced device on one recorded invoice, payments and reimbursements that the funding
-report shows, and rule findings for the checks to show."""
+report shows, and rule findings for the checks to show. Checked by test_demo_history.py's tests, which load the
+demo once for both (loading it takes seconds)."""
 
 from datetime import date
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import func, select
 
 from inventory.models import Device
@@ -12,22 +12,10 @@ from provisioning.demo import invoice_file, record_invoices
 from provisioning.models import Purchase, PurchaseLine
 from provisioning.report import build_report
 
-from ..conftest import ROOT
-
 TODAY = date(2026, 11, 24)
 
 
-@pytest.fixture
-def demo(db):
-    from inventory.demo_load import load_demo
-
-    load_demo(ROOT / "schools.yaml")
-    line = record_invoices(TODAY)
-    assert line.startswith("demo invoices: ")
-    return db
-
-
-def test_every_invoiced_device_is_on_one_recorded_invoice_and_most_are_paid(demo):
+def check_every_invoiced_device_is_on_one_recorded_invoice_and_most_are_paid(demo):
     invoiced = demo.session.scalar(select(func.count()).select_from(Device).where(Device.invoice.is_not(None)))
     lines = demo.session.scalar(select(func.count()).select_from(PurchaseLine))
     on_lines = demo.session.scalar(select(func.count(func.distinct(PurchaseLine.device_id))))
@@ -50,7 +38,7 @@ def test_every_invoiced_device_is_on_one_recorded_invoice_and_most_are_paid(demo
     assert all(p.paid_date and p.reimbursed_date > p.paid_date and p.reimbursed_date <= TODAY for p in reimbursed)
 
 
-def test_the_report_splits_the_funded_share_into_reimbursed_and_requested_now_and_runs_again(demo):
+def check_the_report_splits_the_funded_share_into_reimbursed_and_requested_now_and_runs_again(demo):
     report = build_report(TODAY)
     total = report.total()
     assert total.reimbursed > 0 and total.requested_now > 0
