@@ -1,6 +1,6 @@
 """Device export: the files the import reads back unchanged."""
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from .db import db
@@ -9,8 +9,10 @@ from .formats import write_devices
 from .models import Device, School
 
 
-def export_rows(school: str | None = None, include_retired: bool = True) -> list[dict]:
-    """Every device as a dict keyed by the file columns."""
+def export_rows(school: str | None = None, include_retired: bool = True,
+                among: tuple[Select, dict] | None = None) -> list[dict]:
+    """Every device (or those among the ids a statement selects, with its bound values) as a dict keyed by the file
+    columns."""
     query = (select(Device).options(selectinload(Device.interfaces), selectinload(Device.school),
                                     selectinload(Device.room), selectinload(Device.parent))
              .order_by(Device.school_id, Device.id))
@@ -18,22 +20,28 @@ def export_rows(school: str | None = None, include_retired: bool = True) -> list
         query = query.join(School).where(School.code == school)
     if not include_retired:
         query = query.where(Device.status != "retired")
-    rows = []
-    for device in db.session.scalars(query):
-        rows.append({
-            "school": device.school.code, "room": device.room.code if device.room else None,
-            "kind": device.kind, "vendor": device.vendor, "model": device.model, "serial": device.serial,
-            "asset_tag": device.asset_tag, "hostname": device.hostname,
-            "macs": [i.mac for i in device.interfaces], "interfaces": [
-                {"mac": i.mac, "kind": i.kind, "ip": i.last_ip} for i in device.interfaces],
-            "ip": device.ip, "status": device.status,
-            "parent_serial": device.parent.serial if device.parent else None,
-            "purchase_date": device.purchase_date, "supplier": device.supplier, "invoice": device.invoice,
-            "price_net": device.price_net, "price_gross": device.price_gross, "grant": device.grant_ref,
-            "category": device.funding_category, "warranty_end": device.warranty_end,
-            "commissioned": device.commissioned_on, "notes": device.notes,
-        })
-    return rows
+    values = {}
+    if among is not None:
+        ids, values = among
+        query = query.where(Device.id.in_(ids))
+    return [_file_row(device) for device in db.session.scalars(query, values)]
+
+
+def _file_row(device: Device) -> dict:
+    """One device as a dict keyed by the file columns (interfaces, school, room and parent loaded)."""
+    return {
+        "school": device.school.code, "room": device.room.code if device.room else None,
+        "kind": device.kind, "vendor": device.vendor, "model": device.model, "serial": device.serial,
+        "asset_tag": device.asset_tag, "hostname": device.hostname,
+        "macs": [i.mac for i in device.interfaces], "interfaces": [
+            {"mac": i.mac, "kind": i.kind, "ip": i.last_ip} for i in device.interfaces],
+        "ip": device.ip, "status": device.status,
+        "parent_serial": device.parent.serial if device.parent else None,
+        "purchase_date": device.purchase_date, "supplier": device.supplier, "invoice": device.invoice,
+        "price_net": device.price_net, "price_gross": device.price_gross, "grant": device.grant_ref,
+        "category": device.funding_category, "warranty_end": device.warranty_end,
+        "commissioned": device.commissioned_on, "notes": device.notes,
+    }
 
 
 def export_devices(fmt: str = "csv", school: str | None = None) -> bytes:

@@ -137,6 +137,12 @@ def _bound(name: str, value, many: bool) -> dict:
     return {name: value}
 
 
+def matching(filters: dict) -> tuple[Select, dict]:
+    """The ids of the devices the list's filters select, with the values to bind: the list's own WHERE clause."""
+    shape, values = _parameters(filters)
+    return _matching(shape), values
+
+
 def _matching(shape: tuple[tuple[str, bool], ...]) -> Select:
     return select(Device.id).where(*(_condition(name, many) for name, many in shape))
 

@@ -30,14 +30,17 @@ HASH_METHOD = "scrypt"  # FLEET_PASSWORD_HASH_METHOD; werkzeug's method names (t
 _DUMMY_HASHES: dict[str, str] = {}
 
 
+def _method() -> str:
+    return (current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None) or HASH_METHOD
+
+
 def _hash(password: str) -> str:
-    method = (current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None) or HASH_METHOD
-    return generate_password_hash(password, method=method)
+    return generate_password_hash(password, method=_method())
 
 
 def _dummy_hash() -> str:
     """Checked against when the username is unknown, so a wrong name takes as long as a wrong password."""
-    method = (current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None) or HASH_METHOD
+    method = _method()
     if method not in _DUMMY_HASHES:
         _DUMMY_HASHES[method] = generate_password_hash("not a password of anyone", method=method)
     return _DUMMY_HASHES[method]

@@ -74,7 +74,7 @@ def room_rollout(schools: list[str] | None = None, rooms: list[str] | None = Non
     if grouped:
         names = {room.id: (room.school.code, room.code) for room in found}
         devices = _device_groups(None if not scope else list(names), names, required,
-                                 _day_start(today - timedelta(days=verified_within_days), zone))
+                                 verified_since(today, verified_within_days, zone))
     else:
         devices = _devices(scope, required, zone)
     return Report(rollout(planned, devices, today, verified_within_days), info, today, verified_within_days)
@@ -110,9 +110,10 @@ def _device_groups(room_ids: list[int] | None, names: Mapping[int, tuple[str, st
     return found
 
 
-def _day_start(day: date, zone: tzinfo) -> datetime:
-    """The first moment of a local day."""
-    return datetime.combine(day, time.min, tzinfo=zone)
+def verified_since(today: date, verified_within_days: int, zone: tzinfo) -> datetime:
+    """The first moment a sighting counts as verified: the start of the local day verified_within_days before
+    today."""
+    return datetime.combine(today - timedelta(days=verified_within_days), time.min, tzinfo=zone)
 
 
 def _known(codes: list[str]) -> None:

@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from inventory import devices as service
+from inventory import exporter
 from inventory.db import db
 from inventory.enums import DeviceKind, DeviceStatus
 from inventory.errors import DeviceNotFound, FleetError
 from inventory.formats import write_devices
 from inventory.models import AuditEvent, Device, Room, School
-from inventory.queries import LIST_FIELDS, _matching, _parameters, device_page
+from inventory.queries import LIST_FIELDS, device_page, matching
 from provisioning.grants import earmark_end_of
 from provisioning.models import PurchaseLine
 
@@ -167,32 +168,13 @@ def devices_export(fmt: str):
 
 
 def export_rows(filters: dict) -> list[dict]:
-    """The filtered devices as dicts keyed by the file columns, as inventory.exporter writes every device."""
+    """The filtered devices as dicts keyed by the file columns: the list's own WHERE clause, so the file holds what
+    the list shows."""
     try:
-        shape, values = _parameters(filters)
+        among = matching(filters)
     except FleetError:
         return []
-    # The list's own WHERE clause (queries builds it from the same filters), so the file holds what the list shows.
-    matching = _matching(shape)
-    query = (select(Device).where(Device.id.in_(matching))
-             .options(selectinload(Device.interfaces), selectinload(Device.school), selectinload(Device.room),
-                      selectinload(Device.parent))
-             .order_by(Device.school_id, Device.id))
-    return [_file_row(device) for device in db.session.scalars(query, values)]
-
-
-def _file_row(device: Device) -> dict:
-    return {
-        "school": device.school.code, "room": device.room.code if device.room else None, "kind": device.kind,
-        "vendor": device.vendor, "model": device.model, "serial": device.serial, "asset_tag": device.asset_tag,
-        "hostname": device.hostname, "macs": [i.mac for i in device.interfaces],
-        "interfaces": [{"mac": i.mac, "kind": i.kind, "ip": i.last_ip} for i in device.interfaces],
-        "ip": device.ip, "status": device.status, "parent_serial": device.parent.serial if device.parent else None,
-        "purchase_date": device.purchase_date, "supplier": device.supplier, "invoice": device.invoice,
-        "price_net": device.price_net, "price_gross": device.price_gross, "grant": device.grant_ref,
-        "category": device.funding_category, "warranty_end": device.warranty_end,
-        "commissioned": device.commissioned_on, "notes": device.notes,
-    }
+    return exporter.export_rows(among=among)
 
 
 def change_text(field: str, value) -> str:

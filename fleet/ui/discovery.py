@@ -18,13 +18,12 @@ from . import bp
 from . import devices as _devices
 from .access import may, requires, ui_require, visible_schools
 from .i18n import moment
-from .labels import TRIGGERS
+from .labels import RUN_STATUSES, TRIGGERS
 from .nav import nav
 from .paging import paging
 
 nav("ui.discovery_runs", _l("Discovery"), "read", 40)
 
-RUN_STATUSES = {QUEUED: _l("queued"), "running": _l("running"), "succeeded": _l("succeeded"), "failed": _l("failed")}
 FINDING_KINDS = {"new": _l("new device"), "moved": _l("moved"), "missing": _l("missing"),
                  "conflict": _l("conflict"), "changed": _l("changed")}
 FINDING_STATUSES = {"open": _l("open"), "accepted": _l("accepted"), "ignored": _l("ignored"),

@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime
 
 from sqlalchemy import and_, case, func, or_, select
 
@@ -57,7 +57,7 @@ def overview(codes: list[str] | None, config, now: datetime | None = None) -> Ov
         return Overview([], now.astimezone(zone).date(), days)
     ids = list(by_id)
     _devices_by_status(by_id, ids)
-    _displays(by_id, ids, _seen_since(now, days, zone))
+    _displays(by_id, ids, rollouts.verified_since(now.astimezone(zone).date(), days, zone))
     _last_runs(by_id, ids)
     _open_findings(by_id, ids)
     report = rollouts.room_rollout(codes, verified_within_days=days, zone=zone, now=now, grouped=True)
@@ -67,12 +67,6 @@ def overview(codes: list[str] | None, config, now: datetime | None = None) -> Ov
             school.rollout, school.rooms = totals.total, totals.rooms
             school.rooms_complete, school.rooms_behind = totals.complete, totals.behind
     return Overview(list(by_id.values()), report.today, days)
-
-
-def _seen_since(now: datetime, days: int, zone: tzinfo) -> datetime:
-    # As the rollout judges "verified": seen on or after the local day `days` before today.
-    first_day = now.astimezone(zone).date() - timedelta(days=days)
-    return datetime.combine(first_day, time.min, tzinfo=zone).astimezone(UTC)
 
 
 def _devices_by_status(by_id: dict[int, SchoolOverview], ids: list[int]) -> None:
